@@ -1,0 +1,1 @@
+"""reelforge's terminal scene editor (Textual). Changes projects only through reelforge's edit operations."""

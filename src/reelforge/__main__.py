@@ -1,0 +1,5 @@
+"""Allows `python -m reelforge`."""
+
+from reelforge.cli import main
+
+raise SystemExit(main())

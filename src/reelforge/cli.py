@@ -1,0 +1,161 @@
+"""The `reelforge` command line: one function per command; errors become one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from reelforge import __version__
+from reelforge.errors import DocumentError, ReelforgeError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_INVALID = 2
+
+
+def _print_problems(label: str, error: DocumentError) -> None:
+    for problem in error.problems:
+        print(f"{label}: {problem}", file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from reelforge.estimate import document_seconds
+    from reelforge.loader import load_document
+
+    status = EXIT_OK
+    for file in args.files:
+        try:
+            loaded = load_document(Path(file), assets=args.assets)
+        except DocumentError as error:
+            _print_problems(file, error)
+            status = EXIT_INVALID
+            continue
+        doc = loaded.document
+        for warning in loaded.warnings:
+            print(f"{file}: {warning}", file=sys.stderr)
+        width, height = doc.output.frame_size()
+        print(
+            f"{file}: valid: {len(doc.scenes)} scenes, {len(doc.blocks)} blocks, "
+            f"~{document_seconds(doc):.1f} s, {doc.output.aspect_ratio} {width}x{height} {doc.output.fps} fps"
+        )
+        if args.estimate:
+            _print_estimate(doc)
+    return status
+
+
+def cmd_preview_script(args: argparse.Namespace) -> int:
+    from reelforge.loader import load_document
+
+    loaded = load_document(Path(args.file), assets=args.assets)
+    _print_estimate(loaded.document)
+    return EXIT_OK
+
+
+def _print_estimate(doc) -> None:
+    from reelforge.estimate import document_seconds, estimate_scenes
+
+    estimates = estimate_scenes(doc)
+    if estimates:
+        print(f"{'#':>3}  {'scene':<20} {'words':>5}  {'seconds':>7}  narration")
+    for number, (scene, estimate) in enumerate(zip(doc.scenes, estimates), start=1):
+        text = scene.narration.words_text if scene.narration else ""
+        excerpt = (text[:48] + "…") if len(text) > 49 else text
+        mark = "" if estimate.fixed else "~"
+        print(f"{number:>3}  {scene.id:<20} {estimate.words:>5}  {mark + format(estimate.seconds, '.1f'):>7}  {excerpt}")
+    words = sum(e.words for e in estimates)
+    print(f"total: {words} words, ~{document_seconds(doc):.1f} s at voice speed {doc.voice.speed:g}")
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from reelforge.fileio import write_atomic
+    from reelforge.schema import default_schema_path, schema_text
+
+    text = schema_text()
+    if args.write is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(args.write) if args.write else default_schema_path()
+    write_atomic(target, text)
+    print(f"wrote {target}")
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from reelforge.fileio import write_atomic
+    from reelforge.script_import import document_from_script, read_script
+
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise ReelforgeError(f"{out} exists; pass --force to overwrite it")
+    text = read_script(Path(args.from_text))
+    document = document_from_script(
+        text, name=args.name or Path(args.from_text).stem, aspect_ratio=args.aspect, voice_id=args.voice
+    )
+    from reelforge.project import document_json
+
+    write_atomic(out, document_json(document), keep_backup=out.exists())
+    print(f"wrote {out}: {len(document.scenes)} scenes")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reelforge",
+        description="Offline-first toolkit for narrated short videos.",
+    )
+    parser.add_argument("--version", action="version", version=f"reelforge {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(func=func)
+        return sub
+
+    validate = command("validate", cmd_validate, "Check documents; print a summary line for each valid one.")
+    validate.add_argument("files", nargs="+", metavar="FILE", help="Document JSON files.")
+    validate.add_argument("--assets", type=Path, help="Assets folder (default: the document's assetsDir, or assets/ beside it).")
+    validate.add_argument("--estimate", action="store_true", help="Also print each scene's estimated duration.")
+
+    preview = command("preview-script", cmd_preview_script, "Print each scene's word count and estimated seconds, and the total.")
+    preview.add_argument("file", metavar="FILE", help="Document JSON file.")
+    preview.add_argument("--assets", type=Path, help="Assets folder.")
+
+    schema = command("schema", cmd_schema, "Print the document JSON Schema, or write it with --write.")
+    schema.add_argument(
+        "--write", nargs="?", const="", default=None, metavar="PATH",
+        help="Write the schema to PATH (default: schema/template.v1.schema.json in the source tree).",
+    )
+
+    new = command("new", cmd_new, "Create a scene project from a plain-text or Markdown script.")
+    new.add_argument("--from-text", required=True, metavar="SCRIPT", help="Script: one scene per paragraph or list item; headings become titles.")
+    new.add_argument("-o", "--output", required=True, metavar="PROJECT.json", help="Where to write the project.")
+    new.add_argument("--aspect", default="9:16", choices=["16:9", "9:16", "1:1", "4:5"], help="Aspect ratio (default 9:16).")
+    new.add_argument("--voice", default=None, metavar="ID", help="Voice id (default: the bundled en_US-joe-medium).")
+    new.add_argument("--name", default=None, help="Video name (default: the script's first heading or file name).")
+    new.add_argument("--force", action="store_true", help="Overwrite an existing output file (a backup is kept).")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except DocumentError as error:
+        _print_problems(getattr(args, "file", None) or "reelforge", error)
+        return error.exit_code
+    except ReelforgeError as error:
+        print(f"reelforge: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("reelforge: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the last line of defence: a bug, reported in one line
+        if os.environ.get("REELFORGE_DEBUG"):
+            raise
+        print(f"reelforge: internal error: {type(error).__name__}: {error} (set REELFORGE_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_FAILURE

@@ -1,0 +1,59 @@
+"""A scene: narration, a visual, text overlays, a duration and the transition into the next scene."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from reelforge.model.audio import Narration
+from reelforge.model.base import PositiveSeconds, Seconds, StrictModel
+from reelforge.model.text import OnScreenText, Placement, TextStyle
+from reelforge.model.visuals import Visual
+
+SCENE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+SceneId = Annotated[str, Field(pattern=SCENE_ID_PATTERN, description="Stable id: letters, digits, '-' and '_'.")]
+TransitionKind = Literal[
+    "cut", "crossfade", "fade_black",
+    "slide_left", "slide_right", "slide_up", "slide_down",
+    "wipe_left", "wipe_right", "wipe_up", "wipe_down",
+]
+
+
+class TextOverlay(StrictModel):
+    """Text shown over a scene's visual, for all of the scene or part of it."""
+
+    text: OnScreenText = Field(description="The text; '\\n' breaks a line.")
+    start: Seconds = Field(default=0.0, description="Seconds after the scene starts.")
+    duration: PositiveSeconds | None = Field(default=None, description="Seconds shown; to the scene's end when unset.")
+    placement: Placement = Field(default_factory=lambda: Placement(anchor="top", y=0.12), description="Where the text sits.")
+    style: TextStyle = Field(default_factory=TextStyle, description="How the text looks.")
+
+
+class Transition(StrictModel):
+    """How this scene hands over to the next one. Narration and captions stay in sync across it."""
+
+    type: TransitionKind = Field(default="cut", description="The transition effect.")
+    duration: float = Field(default=0.5, ge=0.1, le=2.0, description="Seconds the two scenes overlap (ignored for cut).")
+
+
+class Scene(StrictModel):
+    """One narrated scene."""
+
+    id: SceneId
+    title: Annotated[str, Field(max_length=200)] | None = Field(default=None, description="A name for the scene, for editors and chapter lists.")
+    narration: Narration | None = Field(default=None, description="What is said; a silent scene when unset.")
+    visual: Visual = Field(description="What is shown.")
+    overlays: list[TextOverlay] = Field(default_factory=list, max_length=10, description="Text over the visual.")
+    duration: PositiveSeconds | Literal["auto"] = Field(
+        default="auto",
+        description="'auto': the narration's length plus padding; or fixed seconds.",
+    )
+    padding: float = Field(default=0.4, ge=0, le=5, description="With duration 'auto': seconds of quiet after the narration.")
+    transition: Transition | None = Field(default=None, description="Transition into the next scene; a cut when unset.")
+
+    @model_validator(mode="after")
+    def _silent_scene_needs_duration(self) -> "Scene":
+        if self.duration == "auto" and self.narration is None:
+            raise ValueError("a scene without narration needs a fixed 'duration' in seconds")
+        return self
