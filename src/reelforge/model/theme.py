@@ -8,7 +8,7 @@ from pydantic import Field
 
 from reelforge.model.base import Color, StrictModel
 
-FontFamily = Literal["sans", "serif", "mono", "display"]
+FontFamily = Literal["sans", "serif", "display"]
 
 
 class Theme(StrictModel):
