@@ -27,10 +27,10 @@ def write_atomic(path: Path, data: bytes | str, *, keep_backup: bool = False) ->
             os.fsync(handle.fileno())
         if path.exists():
             shutil.copymode(path, tmp_name)
-        else:
-            os.chmod(tmp_name, 0o666 & ~_umask())
             if keep_backup:
                 shutil.copy2(path, backup_path(path))
+        else:
+            os.chmod(tmp_name, 0o666 & ~_umask())
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
