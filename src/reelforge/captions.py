@@ -1,0 +1,191 @@
+"""Word-timed captions: narration words → cues (per style's words a line) → ASS events and sidecars."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from reelforge.model.captions import Captions
+from reelforge.model.theme import Theme
+from reelforge.speech import WordTiming
+from reelforge.timebase import FrameRange, Rate
+from reelforge.timeline import Cue, TextEvent, TextStyleSpec
+
+HOLD = Fraction(1, 4)  # seconds a line stays after its last word when nothing follows at once
+MAX_GAP = Fraction(3, 5)  # gaps shorter than this are bridged: the line stays until the next one
+NEON = "#39ff14"
+
+
+@dataclass(frozen=True)
+class WordGroup:
+    words: tuple[WordTiming, ...]
+    start: Fraction
+    end: Fraction
+
+    @property
+    def text(self) -> str:
+        return " ".join(word.text for word in self.words)
+
+
+def group_words(words: tuple[WordTiming, ...] | list[WordTiming], per_line: int, limit: Fraction) -> list[WordGroup]:
+    """Chunks of at most `per_line` words that never cross a sentence end; timed to end before `limit`."""
+    chunks: list[list[WordTiming]] = []
+    current: list[WordTiming] = []
+    for word in words:
+        current.append(word)
+        if len(current) >= per_line or word.ends_sentence:
+            chunks.append(current)
+            current = []
+    if current:
+        chunks.append(current)
+    groups = []
+    for index, chunk in enumerate(chunks):
+        start = chunk[0].start
+        end = chunk[-1].end + HOLD
+        if index + 1 < len(chunks):
+            following = chunks[index + 1][0].start
+            end = following if following - chunk[-1].end < MAX_GAP else min(end, following)
+        groups.append(WordGroup(tuple(chunk), start, min(end, limit)))
+    return [g for g in groups if g.end > g.start]
+
+
+def ass_escape(text: str) -> str:
+    return text.replace("\\", "\u29f5").replace("{", "(").replace("}", ")").replace("\n", "\\N")
+
+
+def ass_color(hex_color: str) -> str:
+    """#rrggbb[aa] → ASS &HAABBGGRR (ASS alpha: 00 opaque, FF transparent)."""
+    value = hex_color.lstrip("#")
+    if len(value) in (3, 4):
+        value = "".join(ch * 2 for ch in value)
+    r, g, b = value[0:2], value[2:4], value[4:6]
+    alpha = 255 - int(value[6:8], 16) if len(value) == 8 else 0
+    return f"&H{alpha:02X}{b}{g}{r}".upper()
+
+
+def caption_styles(captions: Captions, theme: Theme, width: int, height: int) -> dict[str, TextStyleSpec]:
+    from reelforge.fonts import REGULAR_FAMILY, family_name
+
+    short = min(width, height)
+    vertical = height > width
+    alignment = {"bottom": 2, "center": 5, "top": 8}[captions.position]
+    # Bottom captions sit above the platform UI band of vertical video (about the lowest quarter).
+    margin_v = {"bottom": int(height * (0.26 if vertical else 0.09)), "center": 0, "top": int(height * (0.16 if vertical else 0.08))}[captions.position]
+    margin_h = int(width * 0.08)
+    if captions.style == "bold_pop":
+        spec = TextStyleSpec("caption", family_name(theme.font, heavy=True), int(short * 0.085), "#ffffff",
+                             outline=max(short * 0.007, 2), shadow=short * 0.003, bold=False)
+    elif captions.style == "minimal_white":
+        spec = TextStyleSpec("caption", REGULAR_FAMILY, int(short * 0.055), "#ffffff", outline=max(short * 0.0025, 1),
+                             shadow=short * 0.002, outline_color="#00000099")
+    else:  # karaoke_neon
+        spec = TextStyleSpec("caption", family_name(theme.font, heavy=True), int(short * 0.095), "#ffffff",
+                             outline=max(short * 0.006, 2), outline_color="#0b0033", shadow=0)
+    spec = TextStyleSpec(**{**spec.__dict__, "alignment": alignment, "margin_v": margin_v, "margin_l": margin_h, "margin_r": margin_h})
+    return {"caption": spec}
+
+
+def scene_captions(
+    words: tuple[WordTiming, ...], captions: Captions, rate: Rate, scene_start: int, scene_frames: int, owner: str
+) -> tuple[list[TextEvent], list[Cue]]:
+    """Caption events and sidecar cues of one scene, in timeline frames."""
+    limit = rate.seconds(scene_frames)
+    groups = group_words(words, captions.line_words(), limit)
+    events: list[TextEvent] = []
+    cues: list[Cue] = []
+
+    def frames(start: Fraction, end: Fraction) -> FrameRange | None:
+        a, b = scene_start + rate.frames(start), scene_start + min(rate.frames(end), scene_frames)
+        return FrameRange(a, b - a) if b > a else None
+
+    for group in groups:
+        span = frames(group.start, group.end)
+        if span is None:
+            continue
+        cues.append(Cue(span, group.text, owner))
+        if captions.style == "karaoke_neon":
+            for index, word in enumerate(group.words):
+                end = group.words[index + 1].start if index + 1 < len(group.words) else group.end
+                word_span = frames(word.start if index else group.start, end)
+                if word_span is None:
+                    continue
+                parts = []
+                for other_index, other in enumerate(group.words):
+                    text = ass_escape(other.text)
+                    if other_index == index:
+                        parts.append(f"{{\\c{ass_color(NEON)}\\3c{ass_color('#0b3300')}\\blur2}}{text}{{\\r}}")
+                    else:
+                        parts.append(text)
+                events.append(TextEvent(word_span, "caption", " ".join(parts), layer=5, role="caption", owner=owner))
+        elif captions.style == "bold_pop":
+            text = "{\\fscx80\\fscy80\\t(0,90,\\fscx100\\fscy100)}" + ass_escape(group.text)
+            events.append(TextEvent(span, "caption", text, layer=5, role="caption", owner=owner))
+        else:
+            events.append(TextEvent(span, "caption", "{\\fad(60,0)}" + ass_escape(group.text), layer=5, role="caption", owner=owner))
+    return events, cues
+
+
+def write_sidecar(cues: list[Cue], rate: Rate, path: Path, *, ass_styles: dict[str, TextStyleSpec] | None = None,
+                  events: list[TextEvent] | None = None, size: tuple[int, int] | None = None) -> None:
+    """Write cues as .srt, .vtt or .ass (the ASS form keeps the burned-in styling when given)."""
+    import pysubs2
+
+    from reelforge.fileio import write_atomic
+
+    suffix = path.suffix.lower()
+    if suffix == ".ass" and ass_styles is not None and events is not None and size is not None:
+        subs = build_ass(events, ass_styles, size, rate)
+    else:
+        subs = pysubs2.SSAFile()
+        for cue in cues:
+            subs.append(pysubs2.SSAEvent(start=_ms(rate, cue.range.start), end=_ms(rate, cue.range.end), text=cue.text))
+    fmt = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ass"}.get(suffix)
+    if fmt is None:
+        from reelforge.errors import ReelforgeError
+
+        raise ReelforgeError(f"unknown caption format {suffix!r}: use .srt, .vtt or .ass")
+    write_atomic(path, subs.to_string(fmt))
+
+
+def _ms(rate: Rate, frame: int) -> int:
+    """A frame boundary in milliseconds, half a frame early: ASS keeps centiseconds, and a boundary set
+    between two frames survives that rounding without moving to the neighbouring frame."""
+    return max(int(round((rate.seconds(frame) - rate.seconds(1) / 2) * 1000)), 0)
+
+
+def build_ass(events: list[TextEvent], styles: dict[str, TextStyleSpec], size: tuple[int, int], rate: Rate, offset: int = 0):
+    """A pysubs2 file of `events` shifted by -offset frames, in a PlayRes of the frame size."""
+    import pysubs2
+
+    subs = pysubs2.SSAFile()
+    subs.info["PlayResX"] = str(size[0])
+    subs.info["PlayResY"] = str(size[1])
+    subs.info["WrapStyle"] = "0"
+    subs.info["ScaledBorderAndShadow"] = "yes"
+    subs.styles.clear()
+    for name, spec in styles.items():
+        subs.styles[name] = pysubs2.SSAStyle(
+            fontname=spec.font, fontsize=spec.size,
+            primarycolor=_color(spec.primary), secondarycolor=_color(spec.secondary),
+            outlinecolor=_color(spec.outline_color), backcolor=_color(spec.back_color),
+            bold=spec.bold, italic=spec.italic, outline=spec.outline, shadow=spec.shadow,
+            borderstyle=spec.border_style, alignment=pysubs2.Alignment(spec.alignment),
+            marginl=spec.margin_l, marginr=spec.margin_r, marginv=spec.margin_v, spacing=spec.spacing,
+        )
+    for event in sorted(events, key=lambda e: (e.range.start, e.layer)):
+        subs.append(pysubs2.SSAEvent(
+            start=_ms(rate, event.range.start - offset), end=_ms(rate, event.range.end - offset),
+            style=event.style, text=event.text, layer=event.layer,
+        ))
+    return subs
+
+
+def _color(hex_color: str):
+    import pysubs2
+
+    value = hex_color.lstrip("#")
+    if len(value) in (3, 4):
+        value = "".join(ch * 2 for ch in value)
+    alpha = 255 - int(value[6:8], 16) if len(value) == 8 else 0
+    return pysubs2.Color(int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16), alpha)

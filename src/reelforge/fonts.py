@@ -1,0 +1,70 @@
+"""Fonts for burned-in text, from pip-installed font packages only (never whatever the system has)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from reelforge.errors import ReelforgeError
+
+
+@dataclass(frozen=True)
+class FontFace:
+    family: str  # the family name libass matches
+    package: str  # the pip package (import name) that ships the file
+    file: str
+
+
+# Theme font family -> (regular face, heavy face used for bold captions and titles).
+FACES: dict[str, tuple[FontFace, FontFace]] = {
+    "sans": (FontFace("Roboto", "font_roboto", "Roboto-Bold.ttf"), FontFace("Roboto Black", "font_roboto", "Roboto-Black.ttf")),
+    "serif": (
+        FontFace("Source Serif Pro", "font_source_serif_pro", "SourceSerifPro-Semibold.ttf"),
+        FontFace("Source Serif Pro Black", "font_source_serif_pro", "SourceSerifPro-Black.ttf"),
+    ),
+    "display": (FontFace("Fjalla One", "font_fjallaone", "FjallaOne-Regular.ttf"), FontFace("Fjalla One", "font_fjallaone", "FjallaOne-Regular.ttf")),
+}
+EXTRA_FILES = [("font_roboto", "Roboto-Regular.ttf"), ("font_source_serif_pro", "SourceSerifPro-It.ttf")]
+REGULAR_FAMILY = "Roboto"  # Roboto-Regular.ttf, for plain captions
+
+
+def _package_file(package: str, name: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ReelforgeError(f"font package {package!r} is not installed: run `make setup` (pip install 'reelforge[render]')")
+    path = Path(next(iter(spec.submodule_search_locations))) / "files" / name
+    if not path.is_file():
+        raise ReelforgeError(f"font file {name} missing from package {package}")
+    return path
+
+
+@lru_cache(maxsize=1)
+def fonts_dir() -> Path:
+    """A folder holding exactly reelforge's font files (links), for libass's `fontsdir`."""
+    from reelforge.cache import cache_root
+
+    folder = cache_root() / "fonts"
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {(face.package, face.file) for pair in FACES.values() for face in pair} | set(EXTRA_FILES)
+    for package, name in sorted(wanted):
+        target = _package_file(package, name)
+        link = folder / name
+        if link.is_symlink() and os.readlink(link) == str(target):
+            continue
+        tmp = folder / f".{name}.{os.getpid()}.tmp"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(target)
+        os.replace(tmp, link)
+    return folder
+
+
+def font_file(family: str = "sans", heavy: bool = False) -> Path:
+    face = FACES[family][1 if heavy else 0]
+    return _package_file(face.package, face.file)
+
+
+def family_name(family: str = "sans", heavy: bool = False) -> str:
+    return FACES[family][1 if heavy else 0].family

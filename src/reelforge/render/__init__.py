@@ -1,0 +1,1 @@
+"""Render backends: they read only the Timeline, never the document."""

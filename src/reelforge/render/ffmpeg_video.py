@@ -1,0 +1,216 @@
+"""The ffmpeg backend's video pass: one filter graph per segment, encoded once, cached by content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from reelforge.captions import build_ass
+from reelforge.render.segments import Segment
+from reelforge.text_layout import hex_rgb
+from reelforge.timebase import Rate, seconds_str
+from reelforge.timeline import Layer, Timeline, Visual
+
+ENCODER = {
+    # quality: (x264 preset, crf)
+    "draft": ("ultrafast", 30),
+    "web": ("veryfast", 21),
+    "studio": ("medium", 16),
+}
+
+
+def encoder_args(quality: str, rate: Rate) -> list[str]:
+    preset, crf = ENCODER[quality]
+    gop = max(int(rate.value * 2), 1)
+    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-g", str(gop), "-x264-params", "scenecut=0:open-gop=0", "-video_track_timescale", "90000"]
+
+
+@dataclass
+class GraphBuilder:
+    """Accumulates ffmpeg inputs and filter chains for one segment."""
+
+    timeline: Timeline
+    inputs: list[list[str]] = field(default_factory=list)
+    chains: list[str] = field(default_factory=list)
+    _labels: int = 0
+
+    @property
+    def size(self) -> str:
+        return f"{self.timeline.width}x{self.timeline.height}"
+
+    @property
+    def fps(self) -> str:
+        return self.timeline.rate.ffmpeg()
+
+    def label(self, stem: str = "v") -> str:
+        self._labels += 1
+        return f"{stem}{self._labels}"
+
+    def add_input(self, args: list[str]) -> int:
+        self.inputs.append(args)
+        return len(self.inputs) - 1
+
+    def seconds(self, frames: int) -> Fraction:
+        return self.timeline.rate.seconds(frames)
+
+    # -- a layer's visual over `frames` frames of its own time, from `offset` -----------------------
+    def visual(self, layer: Layer, offset: int, frames: int) -> str:
+        visual = layer.visual
+        if visual.kind == "color":
+            return self._source(f"color=c={hex_rgb(visual.colors[0])}:s={self.size}:r={self.fps}", frames)
+        if visual.kind == "gradient":
+            return self._gradient(visual, frames)
+        if visual.kind == "image":
+            return self._image(visual, layer.range.duration, offset, frames)
+        return self._video(visual, offset, frames)
+
+    def _finish(self, head: str, frames: int) -> str:
+        out = self.label()
+        self.chains.append(f"{head},trim=end_frame={frames},setpts=PTS-STARTPTS,format=yuv420p,setsar=1[{out}]")
+        return out
+
+    def _source(self, source: str, frames: int) -> str:
+        return self._finish(f"{source}:d={seconds_str(self.seconds(frames + 1))}", frames)
+
+    def _gradient(self, visual: Visual, frames: int) -> str:
+        from reelforge.render.stills import gradient_png
+
+        png = gradient_png(visual.colors, visual.angle, self.timeline.width, self.timeline.height)
+        return self._image(Visual("image", path=png, fit="cover"), frames, 0, frames)
+
+    def _fit(self, label_in: str, fit: str, scale: int = 1) -> str:
+        """Cover (crop) or contain (over a blurred fill of itself) at `scale` × the frame size."""
+        w, h = self.timeline.width * scale, self.timeline.height * scale
+        out = self.label()
+        if fit == "cover":
+            self.chains.append(
+                f"[{label_in}]scale={w}:{h}:force_original_aspect_ratio=increase:flags=bicubic,crop={w}:{h},setsar=1[{out}]")
+            return out
+        bg, fg, small = self.label("bg"), self.label("fg"), self.label("s")
+        self.chains.append(f"[{label_in}]split[{small}][{fg}i]")
+        self.chains.append(
+            f"[{small}]scale={max(w // 8, 2)}:{max(h // 8, 2)}:force_original_aspect_ratio=increase,crop={max(w // 8, 2)}:{max(h // 8, 2)},"
+            f"boxblur=8:2,scale={w}:{h},eq=brightness=-0.08[{bg}]")
+        self.chains.append(f"[{fg}i]scale={w}:{h}:force_original_aspect_ratio=decrease:flags=bicubic[{fg}]")
+        self.chains.append(f"[{bg}][{fg}]overlay=(W-w)/2:(H-h)/2,setsar=1[{out}]")
+        return out
+
+    def _image(self, visual: Visual, layer_frames: int, offset: int, frames: int) -> str:
+        index = self.add_input(["-i", str(visual.path)])
+        first = self.label()
+        self.chains.append(f"[{index}:v]format=yuv420p[{first}]")
+        still = visual.motion == "none" or visual.motion_amount == 0
+        scale = 1 if still else 2  # motion is computed on a 2x frame so the crop moves in half-pixel steps
+        fitted = self._fit(first, visual.fit, scale)
+        if still:
+            out = self.label()
+            self.chains.append(f"[{fitted}]loop=loop={frames}:size=1:start=0,fps={self.fps}[{out}]")
+            return self._finish(f"[{out}]null", frames)
+        span = max(layer_frames - 1, 1)
+        p = f"(({offset}+on)/{span})"
+        a = visual.motion_amount
+        zoom, x, y = {
+            "zoom_in": (f"1+{a}*{p}", "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"),
+            "zoom_out": (f"1+{a}*(1-{p})", "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"),
+            "pan_left": (f"1+{a}", f"(iw-iw/zoom)*(1-{p})", "(ih-ih/zoom)/2"),
+            "pan_right": (f"1+{a}", f"(iw-iw/zoom)*{p}", "(ih-ih/zoom)/2"),
+            "pan_up": (f"1+{a}", "(iw-iw/zoom)/2", f"(ih-ih/zoom)*(1-{p})"),
+            "pan_down": (f"1+{a}", "(iw-iw/zoom)/2", f"(ih-ih/zoom)*{p}"),
+        }[visual.motion]
+        out = self.label()
+        self.chains.append(
+            f"[{fitted}]zoompan=z='{zoom}':x='{x}':y='{y}':d={frames}:s={self.size}:fps={self.fps}[{out}]")
+        return self._finish(f"[{out}]null", frames)
+
+    def _video(self, visual: Visual, offset: int, frames: int) -> str:
+        start = visual.source_in + self.seconds(offset)
+        need = self.seconds(frames + 1)
+        length = visual.source_length
+        pieces: list[tuple[Fraction, Fraction]] = []  # (source start, seconds)
+        if length is None or not visual.loop:
+            pieces.append((start if length is None else min(start, visual.source_in + length), need))
+        else:
+            position = (start - visual.source_in) % length
+            remaining = need
+            while remaining > 0 and len(pieces) < 64:
+                take = min(length - position, remaining)
+                pieces.append((visual.source_in + position, take))
+                remaining -= take
+                position = Fraction(0)
+        labels = []
+        for source_start, take in pieces:
+            index = self.add_input(["-ss", seconds_str(source_start), "-t", seconds_str(take), "-i", str(visual.path)])
+            label = self.label()
+            self.chains.append(f"[{index}:v]fps={self.fps},setpts=PTS-STARTPTS,format=yuv420p,setsar=1[{label}]")
+            labels.append(label)
+        if len(labels) > 1:
+            joined = self.label()
+            self.chains.append("".join(f"[{l}]" for l in labels) + f"concat=n={len(labels)}:v=1:a=0[{joined}]")
+            current = joined
+        else:
+            current = labels[0]
+        fitted = self._fit(current, visual.fit)
+        # Hold the last frame when the clip ends before the scene does (loop off).
+        padded = self.label()
+        self.chains.append(f"[{fitted}]tpad=stop_mode=clone:stop_duration={seconds_str(need)}[{padded}]")
+        return self._finish(f"[{padded}]null", frames)
+
+    # -- a whole segment ----------------------------------------------------------------------------
+    def segment(self, segment: Segment, ass_name: str | None, fonts_dir: Path) -> str:
+        frames = segment.range.duration
+        if segment.transition is not None:
+            outgoing, incoming, kind = segment.transition
+            a = self.visual(outgoing.layer, outgoing.offset, frames)
+            b = self.visual(incoming.layer, incoming.offset, frames)
+            base = self.label()
+            # xfade over the whole segment: both inputs last `frames`; the output then lasts `frames` too
+            # when duration equals the segment, so pad the incoming side by the same length.
+            duration = seconds_str(self.seconds(frames))
+            bpad = self.label()
+            self.chains.append(f"[{b}]tpad=stop_mode=clone:stop={frames}[{bpad}]")
+            self.chains.append(f"[{a}][{bpad}]xfade=transition={kind}:duration={duration}:offset=0,"
+                               f"trim=end_frame={frames},setpts=PTS-STARTPTS[{base}]")
+        elif segment.scene is not None:
+            base = self.visual(segment.scene.layer, segment.scene.offset, frames)
+        else:
+            base = self._source(f"color=c=black:s={self.size}:r={self.fps}", frames)
+        for layer, local_offset, at in segment.overlays:
+            shown = min(layer.range.end - layer.range.start - local_offset, frames - at)
+            over = self.visual(layer, local_offset, shown)
+            shifted, out = self.label(), self.label()
+            self.chains.append(f"[{over}]setpts=PTS+{at}/({self.fps})/TB[{shifted}]")
+            self.chains.append(f"[{base}][{shifted}]overlay=eof_action=pass:repeatlast=0[{out}]")
+            base = out
+        if ass_name is not None:
+            out = self.label()
+            fonts = str(fonts_dir).replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
+            self.chains.append(f"[{base}]ass=filename={ass_name}:fontsdir='{fonts}'[{out}]")
+            base = out
+        final = "vout"
+        self.chains.append(f"[{base}]format=yuv420p,trim=end_frame={frames},setpts=PTS-STARTPTS[{final}]")
+        return final
+
+
+def segment_command(timeline: Timeline, segment: Segment, workdir: Path, fonts_dir: Path, quality: str,
+                    output: Path) -> tuple[list[str], str]:
+    """ffmpeg arguments (run in `workdir`) and the ASS text for one segment."""
+    builder = GraphBuilder(timeline)
+    ass_text = ""
+    ass_name = None
+    if segment.texts:
+        subs = build_ass(list(segment.texts), timeline.styles, (timeline.width, timeline.height), timeline.rate,
+                         offset=segment.range.start)
+        ass_text = subs.to_string("ass")
+        ass_name = "text.ass"
+        (workdir / ass_name).write_text(ass_text, encoding="utf-8")
+    final = builder.segment(segment, ass_name, fonts_dir)
+    graph = ";\n".join(builder.chains)
+    (workdir / "graph.txt").write_text(graph, encoding="utf-8")
+    args: list[str] = []
+    for input_args in builder.inputs:
+        args += input_args
+    args += ["-/filter_complex", "graph.txt", "-map", f"[{final}]", "-frames:v", str(segment.range.duration),
+             "-r", timeline.rate.ffmpeg(), *encoder_args(quality, timeline.rate), "-an", "-f", "mp4", str(output)]
+    return args, graph + "\n" + ass_text

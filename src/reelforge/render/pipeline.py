@@ -1,0 +1,231 @@
+"""render(): document → resolve → timeline → ffmpeg segments (cached) + audio pass → MP4, atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from reelforge.cache import cache_root, content_key, file_fingerprint
+from reelforge.captions import write_sidecar
+from reelforge.compile import compile_timeline
+from reelforge.fonts import fonts_dir
+from reelforge.loader import load_document
+from reelforge.model import Document
+from reelforge.render.ffmpeg_audio import mix_graph, render_audio
+from reelforge.render.ffmpeg_video import segment_command
+from reelforge.render.process import CancelToken, RenderCancelled, run_ffmpeg
+from reelforge.render.segments import plan_segments
+from reelforge.resolve import resolve
+from reelforge.timebase import seconds_str
+from reelforge.timeline import Timeline
+
+PIPELINE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Progress:
+    fraction: float  # 0..1 of the whole render
+    stage: str
+    eta_seconds: float | None
+
+
+@dataclass
+class RenderResult:
+    path: Path
+    duration: float
+    width: int
+    height: int
+    size_bytes: int
+    timings: dict[str, float] = field(default_factory=dict)
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+
+class _ProgressTracker:
+    """Turns per-task frame counts into one fraction with an ETA; thread-safe."""
+
+    def __init__(self, weights: dict[str, float], callback: Callable[[Progress], None] | None):
+        self.weights = weights
+        self.done = {key: 0.0 for key in weights}
+        self.total = sum(weights.values()) or 1.0
+        self.callback = callback
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+        self.last_emit = 0.0
+
+    def update(self, key: str, amount: float, stage: str, force: bool = False) -> None:
+        with self.lock:
+            self.done[key] = min(amount, self.weights.get(key, amount))
+            fraction = min(sum(self.done.values()) / self.total, 1.0)
+            now = time.monotonic()
+            if self.callback is None or (not force and now - self.last_emit < 0.1):
+                return
+            self.last_emit = now
+            elapsed = now - self.started
+            eta = elapsed * (1 - fraction) / fraction if fraction > 0.02 else None
+            self.callback(Progress(fraction, stage, eta))
+
+
+def render(
+    document_or_path: str | Path | dict | Document,
+    out_path: str | Path,
+    *,
+    assets: str | Path | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    cancel: CancelToken | None = None,
+    quality: str | None = None,
+    subtitles: bool = True,
+) -> RenderResult:
+    """Render a document to an MP4 at `out_path`. The output appears only when complete."""
+    out = Path(out_path)
+    timings: dict[str, float] = {}
+    clock = time.monotonic()
+    loaded = load_document(document_or_path, assets=Path(assets) if assets else None)
+    if quality is not None:
+        loaded.document = loaded.document.model_copy(update={"output": loaded.document.output.model_copy(update={"quality": quality})})
+    if cancel:
+        cancel.raise_if_cancelled()
+    resolved = resolve(loaded, assets=Path(assets) if assets else None)
+    timings["resolve"] = time.monotonic() - clock
+    clock = time.monotonic()
+    timeline = compile_timeline(resolved)
+    timings["compile"] = time.monotonic() - clock
+    result = render_timeline(timeline, out, quality=loaded.document.output.quality, on_progress=on_progress,
+                             cancel=cancel, subtitles=subtitles)
+    result.timings = {**timings, **result.timings}
+    return result
+
+
+def render_timeline(
+    timeline: Timeline,
+    out: Path,
+    *,
+    quality: str = "web",
+    on_progress: Callable[[Progress], None] | None = None,
+    cancel: CancelToken | None = None,
+    subtitles: bool = True,
+) -> RenderResult:
+    """The ffmpeg backend: segments (cached by content) and the audio pass, then one mux into `out`."""
+    cancel = cancel or CancelToken()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    segment_dir = cache_root() / "segments"
+    segment_dir.mkdir(parents=True, exist_ok=True)
+    work_root = cache_root() / "work"
+    work_root.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="render-", dir=work_root))
+    timings: dict[str, float] = {}
+    hits = misses = 0
+    temp_out: Path | None = None
+    try:
+        fonts = fonts_dir()
+        segments = plan_segments(timeline)
+        jobs = []
+        for number, segment in enumerate(segments):
+            folder = workdir / f"seg{number:03d}"
+            folder.mkdir()
+            tmp_output = folder / "out.mp4"
+            args, content = segment_command(timeline, segment, folder, fonts, quality, tmp_output)
+            key = content_key(PIPELINE_VERSION, quality, timeline.width, timeline.height, timeline.rate.ffmpeg(),
+                              content, args[:-1], _fingerprints(args))
+            cached = segment_dir / f"{key}.mp4"
+            jobs.append((segment, folder, args, tmp_output, cached))
+
+        audio_key = _audio_key(timeline)
+        audio_cached = cache_root() / "audio" / f"{audio_key}.m4a"
+        audio_cached.parent.mkdir(parents=True, exist_ok=True)
+        pending = [job for job in jobs if not job[4].is_file()]
+        hits = len(jobs) - len(pending) + (1 if audio_cached.is_file() else 0)
+        misses = len(pending) + (0 if audio_cached.is_file() else 1)
+        weights = {f"seg{id(job[0])}": float(job[0].range.duration) for job in pending}
+        weights["audio"] = 0.0 if audio_cached.is_file() else max(timeline.frames * 0.08, 1.0)
+        weights["mux"] = max(timeline.frames * 0.02, 1.0)
+        tracker = _ProgressTracker(weights, on_progress)
+        tracker.update("mux", 0, "starting", force=True)
+
+        def render_segment(job) -> None:
+            segment, folder, args, tmp_output, cached = job
+            key = f"seg{id(segment)}"
+            run_ffmpeg(args, cwd=folder, cancel=cancel, what=f"segment at frame {segment.range.start}",
+                       on_frame=lambda n: tracker.update(key, n, "video"))
+            _publish(tmp_output, cached)
+            tracker.update(key, segment.range.duration, "video")
+
+        def render_audio_pass() -> None:
+            if audio_cached.is_file():
+                return
+            folder = workdir / "audio"
+            folder.mkdir()
+            render_audio(timeline, folder, folder / "audio.m4a", cancel)
+            _publish(folder / "audio.m4a", audio_cached)
+            tracker.update("audio", weights["audio"], "audio")
+
+        clock = time.monotonic()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(render_audio_pass)] + [pool.submit(render_segment, job) for job in pending]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                cancel.cancel()
+                raise
+        timings["video_audio"] = time.monotonic() - clock
+
+        clock = time.monotonic()
+        concat_list = workdir / "segments.txt"
+        concat_list.write_text("".join(f"file '{_concat_escape(job[4])}'\n" for job in jobs), encoding="utf-8")
+        mux_inputs = ["-f", "concat", "-safe", "0", "-i", str(concat_list), "-i", str(audio_cached)]
+        maps = ["-map", "0:v:0", "-map", "1:a:0"]
+        if subtitles and timeline.cues:
+            srt = workdir / "captions.srt"
+            write_sidecar(timeline.cues, timeline.rate, srt)
+            mux_inputs += ["-i", str(srt)]
+            maps += ["-map", "2:s:0", "-c:s", "mov_text", "-metadata:s:s:0", "language=eng",
+                     "-metadata:s:s:0", "title=Captions"]
+        temp_out = out.with_name(f".{out.name}.{os.getpid()}.partial.mp4")
+        run_ffmpeg([*mux_inputs, *maps, "-c:v", "copy", "-c:a", "copy", "-t", seconds_str(timeline.duration),
+                    "-movflags", "+faststart", "-metadata", f"title={timeline.name}", "-f", "mp4", str(temp_out)],
+                   cwd=workdir, cancel=cancel, what="mux")
+        cancel.raise_if_cancelled()
+        os.replace(temp_out, out)
+        temp_out = None
+        timings["mux"] = time.monotonic() - clock
+        tracker.update("mux", weights["mux"], "done", force=True)
+        return RenderResult(out, float(timeline.duration), timeline.width, timeline.height, out.stat().st_size,
+                            timings, hits, misses)
+    except KeyboardInterrupt:
+        cancel.cancel()
+        raise RenderCancelled("render interrupted") from None
+    finally:
+        if temp_out is not None:
+            temp_out.unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _publish(tmp: Path, cached: Path) -> None:
+    """Move a finished piece into the cache atomically (same filesystem: the cache root)."""
+    os.replace(tmp, cached)
+
+
+def _concat_escape(path: Path) -> str:
+    return str(path).replace("'", "'\\''")
+
+
+def _fingerprints(args: list[str]) -> list[str]:
+    """Content fingerprints of every input file named in ffmpeg arguments."""
+    prints = []
+    for before, value in zip(args, args[1:]):
+        if before == "-i" and Path(value).is_file():
+            prints.append(file_fingerprint(Path(value)))
+    return prints
+
+
+def _audio_key(timeline: Timeline) -> str:
+    inputs, graph = mix_graph(timeline)
+    return content_key(PIPELINE_VERSION, "audio", graph, inputs, _fingerprints(inputs))

@@ -1,0 +1,88 @@
+"""Cutting a timeline into independently cached segments: scene bodies and transition regions.
+
+A segment's content depends only on what is inside it (times relative to its own start), so editing
+one scene leaves the other scenes' segments valid in the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reelforge.timebase import FrameRange
+from reelforge.timeline import Layer, TextEvent, Timeline
+
+
+@dataclass(frozen=True)
+class ScenePart:
+    """Frames [offset, offset + frames) of a scene layer's own time."""
+
+    layer: Layer
+    offset: int
+
+
+@dataclass(frozen=True)
+class Segment:
+    range: FrameRange
+    scene: ScenePart | None = None  # the scene shown (no transition)
+    transition: tuple[ScenePart, ScenePart, str] | None = None  # outgoing, incoming, xfade kind
+    overlays: tuple[tuple[Layer, int, int], ...] = ()  # layer, its local offset, frames from segment start
+    texts: tuple[TextEvent, ...] = ()
+
+
+XFADE = {
+    "crossfade": "fade", "fade_black": "fadeblack",
+    "slide_left": "slideleft", "slide_right": "slideright", "slide_up": "slideup", "slide_down": "slidedown",
+    "wipe_left": "wipeleft", "wipe_right": "wiperight", "wipe_up": "wipeup", "wipe_down": "wipedown",
+}
+
+
+def cut_points(timeline: Timeline) -> list[FrameRange]:
+    """Ranges covering [0, frames): each scene's body, each transition, and any tail after the scenes."""
+    ranges: list[FrameRange] = []
+    previous_overlap = 0
+    for layer in timeline.scenes:
+        body_start = layer.range.start + previous_overlap
+        body_end = layer.range.end - layer.transition_frames
+        if body_end > body_start:
+            ranges.append(FrameRange(body_start, body_end - body_start))
+        if layer.transition_frames:
+            ranges.append(FrameRange(body_end, layer.transition_frames))
+        previous_overlap = layer.transition_frames
+    covered = ranges[-1].end if ranges else 0
+    if timeline.frames > covered:
+        ranges.append(FrameRange(covered, timeline.frames - covered))
+    # Clip to the timeline's length (a fixed document duration may end before the scenes do).
+    clipped = []
+    for r in ranges:
+        end = min(r.end, timeline.frames)
+        if end > r.start:
+            clipped.append(FrameRange(r.start, end - r.start))
+    return clipped
+
+
+def plan_segments(timeline: Timeline) -> list[Segment]:
+    segments = []
+    for span in cut_points(timeline):
+        scene = None
+        transition = None
+        for index, layer in enumerate(timeline.scenes):
+            if layer.transition_frames and layer.range.end - layer.transition_frames == span.start and index + 1 < len(timeline.scenes) \
+                    and span.duration == layer.transition_frames:
+                following = timeline.scenes[index + 1]
+                transition = (
+                    ScenePart(layer, span.start - layer.range.start),
+                    ScenePart(following, span.start - following.range.start),
+                    XFADE[layer.transition_out or "crossfade"],
+                )
+                break
+            if layer.range.start <= span.start < layer.range.end:
+                scene = ScenePart(layer, span.start - layer.range.start)
+                break
+        overlays = []
+        for layer in timeline.overlays:
+            if layer.range.overlaps(span):
+                first = max(layer.range.start, span.start)
+                overlays.append((layer, first - layer.range.start, first - span.start))
+        texts = tuple(e for e in timeline.texts if e.range.overlaps(span))
+        segments.append(Segment(span, scene, transition, tuple(overlays), texts))
+    return segments
