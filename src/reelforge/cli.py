@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -101,6 +102,91 @@ def cmd_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from reelforge.render.pipeline import render
+
+    progress = ProgressBar(enabled=not args.quiet)
+    started = time.monotonic()
+    result = render(args.file, args.output, assets=args.assets, quality=args.quality, on_progress=progress.update)
+    progress.close()
+    elapsed = time.monotonic() - started
+    print(f"{result.path}: {result.duration:.2f} s, {result.width}x{result.height}, {result.size_bytes / 1e6:.1f} MB "
+          f"in {elapsed:.1f} s ({result.cache_hits} pieces reused, {result.cache_misses} rendered)")
+    return EXIT_OK
+
+
+class ProgressBar:
+    """A one-line progress bar with ETA on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.last_percent = -1
+
+    def update(self, progress) -> None:
+        if not self.enabled:
+            return
+        percent = int(progress.fraction * 100)
+        eta = f" ETA {progress.eta_seconds:4.0f} s" if progress.eta_seconds is not None else ""
+        if self.tty:
+            filled = percent * 30 // 100
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% {progress.stage:<8}{eta}   ")
+            sys.stderr.flush()
+        elif percent // 10 != self.last_percent // 10:
+            print(f"render: {percent}% {progress.stage}{eta}", file=sys.stderr)
+        self.last_percent = percent
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            sys.stderr.write("\n")
+
+
+def _resolved_timeline(args: argparse.Namespace):
+    from reelforge.compile import compile_timeline
+    from reelforge.loader import load_document
+    from reelforge.resolve import resolve
+
+    loaded = load_document(Path(args.file), assets=args.assets)
+    return compile_timeline(resolve(loaded, assets=args.assets))
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    import json
+
+    from reelforge.timeline import timeline_dict
+
+    print(json.dumps(timeline_dict(_resolved_timeline(args)), indent=2))
+    return EXIT_OK
+
+
+def cmd_captions(args: argparse.Namespace) -> int:
+    from reelforge.captions import write_sidecar
+
+    timeline = _resolved_timeline(args)
+    out = Path(args.output)
+    captions = [e for e in timeline.texts if e.role == "caption"]
+    write_sidecar(timeline.cues, timeline.rate, out, ass_styles=timeline.styles, events=captions,
+                  size=(timeline.width, timeline.height))
+    print(f"wrote {out}: {len(timeline.cues)} captions")
+    return EXIT_OK
+
+
+def cmd_tts(args: argparse.Namespace) -> int:
+    from reelforge.tts.cli_commands import run_tts
+
+    out = run_tts(args.text, Path(args.output), args.voice, args.speed, args.voices)
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    from reelforge.tts import list_voices
+    from reelforge.tts.cli_commands import format_voices
+
+    print(format_voices(list_voices(args.voices)))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reelforge",
@@ -137,6 +223,32 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--voice", default=None, metavar="ID", help="Voice id (default: the bundled en_US-joe-medium).")
     new.add_argument("--name", default=None, help="Video name (default: the script's first heading or file name).")
     new.add_argument("--force", action="store_true", help="Overwrite an existing output file (a backup is kept).")
+
+    render = command("render", cmd_render, "Render a document to MP4 (H.264 + AAC, captions as a subtitle track).")
+    render.add_argument("file", metavar="FILE", help="Document JSON file.")
+    render.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="Output file; written only when complete.")
+    render.add_argument("--assets", type=Path, help="Assets folder (default: assets/ beside the document).")
+    render.add_argument("--quality", choices=["draft", "web", "studio"], help="Override the document's output quality.")
+    render.add_argument("-q", "--quiet", action="store_true", help="No progress bar.")
+
+    timeline = command("timeline", cmd_timeline, "Print the frame-exact timeline that would be rendered, as JSON.")
+    timeline.add_argument("file", metavar="FILE", help="Document JSON file.")
+    timeline.add_argument("--assets", type=Path, help="Assets folder.")
+
+    captions = command("captions", cmd_captions, "Write the captions as a sidecar file (.srt, .vtt or .ass).")
+    captions.add_argument("file", metavar="FILE", help="Document JSON file.")
+    captions.add_argument("-o", "--output", required=True, metavar="OUT.srt", help="Sidecar file; the format follows the suffix.")
+    captions.add_argument("--assets", type=Path, help="Assets folder.")
+
+    tts = command("tts", cmd_tts, "Speak text to a WAV file with an offline voice.")
+    tts.add_argument("text", help="The text to speak.")
+    tts.add_argument("-o", "--output", required=True, metavar="OUT.wav", help="WAV file to write.")
+    tts.add_argument("--voice", default="en_US-joe-medium", metavar="ID", help="Voice id (see `reelforge voices`).")
+    tts.add_argument("--speed", type=float, default=1.0, help="Speaking rate, 0.5 to 2 (default 1).")
+    tts.add_argument("--voices", type=Path, default=None, metavar="DIR", help="Folder of extra piper voices (.onnx + .onnx.json).")
+
+    voices = command("voices", cmd_voices, "List the voices available offline.")
+    voices.add_argument("--voices", type=Path, default=None, metavar="DIR", help="Folder of extra piper voices.")
     return parser
 
 

@@ -30,22 +30,29 @@ def compile_timeline(resolved: ResolvedDocument) -> Timeline:
     timeline = Timeline(rate, width, height, 0, name=document.name)
 
     starts = _scene_starts(resolved)
+    incoming = 0
     for index, (item, start) in enumerate(zip(resolved.scenes, starts)):
         scene = item.scene
         transition, transition_frames = _transition(resolved, index)
         timeline.scenes.append(Layer(FrameRange(start, item.frames), _scene_visual(item, document.theme),
                                      scene.id, transition, transition_frames))
+        # A scene's own text (card, overlays) shows while the scene is fully on screen, not during the
+        # transitions in and out, where it would not move with the picture.
+        text_start, text_end = start + incoming, start + item.frames - transition_frames
+        incoming = transition_frames
         if isinstance(scene.visual, CardVisual):
-            layout.card(scene.visual.card, start, item.frames, scene.id)
+            layout.card(scene.visual.card, text_start, text_end - text_start, scene.id)
         for o_index, overlay in enumerate(scene.overlays):
-            a = start + rate.frames(overlay.start)
-            b = start + item.frames if overlay.duration is None else min(a + rate.frames(overlay.duration), start + item.frames)
+            a = max(start + rate.frames(overlay.start), text_start)
+            b = text_end if overlay.duration is None else min(start + rate.frames(overlay.start + overlay.duration), text_end)
             layout.placed(overlay.text, overlay.placement, overlay.style, a, b, f"{scene.id}.overlays[{o_index}]")
         if item.speech is not None:
             spoken = min(rate.frames(item.speech.duration, rounding="ceil"), item.frames)
             timeline.audio.append(AudioClip(item.speech.audio_path, FrameRange(start, spoken), "narration", owner=scene.id))
             if document.captions.enabled and item.speech.words:
-                events, cues = scene_captions(item.speech.words, document.captions, rate, start, item.frames, scene.id)
+                # Captions end where the next scene starts: two scenes' lines never share the screen.
+                events, cues = scene_captions(item.speech.words, document.captions, rate, start,
+                                              item.frames - transition_frames, scene.id)
                 layout.events.extend(events)
                 timeline.cues.extend(cues)
         if isinstance(scene.visual, VideoVisual) and scene.visual.volume > 0 and item.media and item.media.has_audio:

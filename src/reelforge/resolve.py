@@ -42,8 +42,8 @@ class SourceResolver:
     """Turns a Source into a probed local file; `where` (a JSON path) names it in errors."""
 
     def __init__(self, document: Document, base_dir: Path, assets: Path | None):
-        self.base_dir = base_dir
-        self.assets = assets_folder(document, base_dir, assets)
+        self.base_dir = base_dir.resolve()
+        self.assets = assets_folder(document, self.base_dir, assets.resolve() if assets else None)
         self._probed: dict[Path, MediaInfo] = {}
 
     def path(self, source: Source, where: str) -> Path:
@@ -87,7 +87,8 @@ def resolve(
             media = sources.media(scene.visual.source, f"{where}.visual.source")
             _check_kind(media, scene.visual.type, f"{where}.visual.source")
         speech = speeches.get(index)
-        resolved.scenes.append(ResolvedScene(scene, _scene_frames(scene, speech, rate), speech, media))
+        last = index == len(document.scenes) - 1
+        resolved.scenes.append(ResolvedScene(scene, _scene_frames(scene, speech, rate, last), speech, media))
 
     for index, block in enumerate(document.blocks):
         if block.type in ("video", "image", "audio"):
@@ -150,11 +151,16 @@ def recorded_speech(media: MediaInfo, transcript: str) -> Speech:
     return Speech(media.path, sample_rate, int(duration * sample_rate), tuple(words))
 
 
-def _scene_frames(scene: Scene, speech: Speech | None, rate: Rate) -> int:
+def _scene_frames(scene: Scene, speech: Speech | None, rate: Rate, last: bool) -> int:
+    """A fixed duration as given; 'auto' is the speech plus padding plus the transition out, so that the
+    next scene's narration (which starts with the transition) never talks over this one."""
     if scene.duration != "auto":
         return max(rate.frames(scene.duration), 1)
     spoken = speech.duration if speech is not None else Fraction(0)
-    return max(rate.frames(spoken + to_fraction(scene.padding), rounding="ceil"), 1)
+    overlap = Fraction(0)
+    if not last and scene.transition is not None and scene.transition.type != "cut":
+        overlap = to_fraction(scene.transition.duration)
+    return max(rate.frames(spoken + to_fraction(scene.padding) + overlap, rounding="ceil"), 1)
 
 
 def _check_kind(media: MediaInfo, wanted: str, where: str) -> None:

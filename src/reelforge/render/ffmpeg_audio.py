@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -12,9 +11,9 @@ from reelforge.timebase import seconds_str
 from reelforge.timeline import AudioClip, Timeline
 
 SAMPLE_RATE = 48000
+AUDIO_VERSION = "5"  # bump when the mixing or loudness method changes: it is part of the cache key
 TARGET_LUFS = -14.0
-TARGET_TP = -1.5  # a little under the -1 dBTP ceiling: AAC encoding adds a few tenths of a dB of peak
-TARGET_LRA = 11.0
+TARGET_TP = -1.0
 
 
 def _clip_chain(index: int, clip: AudioClip, timeline: Timeline, label: str) -> str:
@@ -88,27 +87,51 @@ def mix_graph(timeline: Timeline) -> tuple[list[str], str]:
 
 
 def render_audio(timeline: Timeline, workdir: Path, output: Path, cancel: CancelToken | None = None) -> dict:
-    """Mix to WAV, measure loudness, then normalize (linear, two-pass) and encode AAC into `output` (.m4a)."""
+    """Mix to WAV; bring it to -14 LUFS with a gain and a peak limiter (measured, then corrected once);
+    encode AAC into `output` (.m4a). Returns the final measurement."""
     inputs, graph = mix_graph(timeline)
     (workdir / "audio-graph.txt").write_text(graph, encoding="utf-8")
     mix_path = workdir / "mix.wav"
     run_ffmpeg([*inputs, "-/filter_complex", "audio-graph.txt", "-map", "[mix]", "-c:a", "pcm_f32le", "-ar",
                 str(SAMPLE_RATE), str(mix_path)], cwd=workdir, cancel=cancel, what="audio mix")
-    measure = run_ffmpeg_loglevel_info(
-        ["-i", str(mix_path), "-af", f"loudnorm=I={TARGET_LUFS}:TP={TARGET_TP}:LRA={TARGET_LRA}:print_format=json",
-         "-f", "null", "-"], workdir, cancel)
-    stats = _loudnorm_json(measure)
-    silent = float(stats.get("input_i", "-inf")) < -60 if stats.get("input_i") not in (None, "-inf") else True
-    if silent:
-        filters = f"aresample={SAMPLE_RATE}"
-    else:
-        filters = (f"loudnorm=I={TARGET_LUFS}:TP={TARGET_TP}:LRA={TARGET_LRA}:measured_I={stats['input_i']}:"
-                   f"measured_TP={stats['input_tp']}:measured_LRA={stats['input_lra']}:"
-                   f"measured_thresh={stats['input_thresh']}:offset={stats['target_offset']}:linear=true,"
-                   f"aresample={SAMPLE_RATE}")
-    run_ffmpeg(["-i", str(mix_path), "-af", filters, "-c:a", "aac", "-b:a", "192k", "-ar", str(SAMPLE_RATE),
-                "-t", seconds_str(timeline.duration), str(output)], cwd=workdir, cancel=cancel, what="audio encode")
-    return stats
+    first = measure_loudness(mix_path, "anull", workdir, cancel)
+    chain = "anull"
+    if first["input_i"] > -70:  # silence has nothing to normalize
+        # The limiter takes some loudness away with the peaks: measure through it and correct the gain
+        # (secant steps: loudness through a limiter grows less than the gain does).
+        previous: tuple[float, float] | None = None
+        gain = TARGET_LUFS - first["input_i"]
+        for _ in range(6):
+            chain = f"volume={gain:.3f}dB,{LIMITER}"
+            measured = measure_loudness(mix_path, chain, workdir, cancel)["input_i"]
+            if abs(TARGET_LUFS - measured) < 0.1:
+                break
+            slope = 1.0
+            if previous is not None and measured != previous[1]:
+                slope = min(max((gain - previous[0]) / (measured - previous[1]), 1.0), 4.0)
+            previous = (gain, measured)
+            gain += (TARGET_LUFS - measured) * slope
+    run_ffmpeg(["-i", str(mix_path), "-af", f"{chain},aresample={SAMPLE_RATE}", "-c:a", "aac", "-b:a", "192k",
+                "-ar", str(SAMPLE_RATE), "-t", seconds_str(timeline.duration), str(output)],
+               cwd=workdir, cancel=cancel, what="audio encode")
+    return first
+
+
+# A sample-peak limiter 2 dB under full scale: leaves room for the small correction gain and for AAC's
+# overshoot while keeping the true peak under -1 dBTP.
+LIMITER = "alimiter=limit=0.7943:attack=3:release=60:level=false:asc=1"
+
+
+def measure_loudness(path: Path, chain: str, workdir: Path, cancel: CancelToken | None) -> dict:
+    """Integrated loudness (LUFS) and true peak (dBTP) of `path` after the filter `chain` (EBU R128)."""
+    stderr = run_ffmpeg_loglevel_info(
+        ["-i", str(path), "-af", f"{chain},ebur128=peak=true:framelog=quiet", "-f", "null", "-"], workdir, cancel)
+    summary = stderr[stderr.rfind("Summary:"):]
+    loudness = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if not loudness:
+        raise RenderError("loudness analysis printed no measurement")
+    return {"input_i": float(loudness.group(1)), "input_tp": float(peak.group(1)) if peak else float("-inf")}
 
 
 def run_ffmpeg_loglevel_info(args: list[str], workdir: Path, cancel: CancelToken | None) -> str:
@@ -124,10 +147,3 @@ def run_ffmpeg_loglevel_info(args: list[str], workdir: Path, cancel: CancelToken
     if result.returncode != 0:
         raise RenderError(f"loudness analysis failed: {result.stderr.strip().splitlines()[-1:]}")
     return result.stderr
-
-
-def _loudnorm_json(stderr: str) -> dict:
-    match = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", stderr, re.S)
-    if not match:
-        raise RenderError("loudness analysis printed no measurements")
-    return json.loads(match.group(0))

