@@ -9,7 +9,9 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
+	@mkdir -p out
 	@$(PY) -m reelforge validate --estimate templates/demo.json
+	@$(PY) -m reelforge render templates/demo.json -o out/demo.mp4
 
 test: setup
 	@$(PY) -m pytest -q

@@ -93,7 +93,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         raise ReelforgeError(f"{out} exists; pass --force to overwrite it")
     text = read_script(Path(args.from_text))
     document = document_from_script(
-        text, name=args.name or Path(args.from_text).stem, aspect_ratio=args.aspect, voice_id=args.voice
+        text, name=args.name, default_name=Path(args.from_text).stem, aspect_ratio=args.aspect, voice_id=args.voice
     )
     from reelforge.project import document_json
 

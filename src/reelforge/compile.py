@@ -119,7 +119,10 @@ def _scene_visual(item: ResolvedScene, theme) -> Visual:
     if isinstance(visual, GradientVisual):
         return Visual("gradient", colors=tuple(visual.colors), angle=visual.angle)
     if isinstance(visual, CardVisual):
-        return Visual("color", colors=(visual.background or theme.background,))
+        # A card sits on its background color shading toward the theme's accent, slowly drifting in.
+        base = visual.background or theme.background
+        return Visual("gradient", colors=(_mix(base, "#000000", 0.35), base, _mix(base, theme.primary, 0.22)),
+                      angle=160.0, motion="zoom_in", motion_amount=0.08)
     assert item.media is not None
     if isinstance(visual, VideoVisual):
         trim_end = to_fraction(visual.trim_end) if visual.trim_end is not None else None
@@ -139,3 +142,15 @@ def _media_visual(media, fit: str, trim_start: Fraction, trim_end: Fraction | No
 
         raise MediaError(f"{media.path.name}: trimStart {float(trim_start):g} s is past the clip's end ({float(end):g} s)")
     return Visual("video", path=media.path, fit=fit, source_in=trim_start, source_length=length, loop=loop, media_size=size)
+
+
+def _mix(a: str, b: str, amount: float) -> str:
+    """The color `amount` of the way from a to b (#rrggbb; alpha dropped)."""
+    def rgb(color: str) -> list[int]:
+        value = color.lstrip("#")
+        if len(value) in (3, 4):
+            value = "".join(ch * 2 for ch in value)
+        return [int(value[i:i + 2], 16) for i in (0, 2, 4)]
+
+    mixed = [round(x + (y - x) * amount) for x, y in zip(rgb(a), rgb(b))]
+    return "#" + "".join(f"{channel:02x}" for channel in mixed)

@@ -61,7 +61,7 @@ class GraphBuilder:
         if visual.kind == "color":
             return self._source(f"color=c={hex_rgb(visual.colors[0])}:s={self.size}:r={self.fps}", frames)
         if visual.kind == "gradient":
-            return self._gradient(visual, frames)
+            return self._gradient(visual, layer.range.duration, offset, frames)
         if visual.kind == "image":
             return self._image(visual, layer.range.duration, offset, frames)
         return self._video(visual, offset, frames)
@@ -74,11 +74,12 @@ class GraphBuilder:
     def _source(self, source: str, frames: int) -> str:
         return self._finish(f"{source}:d={seconds_str(self.seconds(frames + 1))}", frames)
 
-    def _gradient(self, visual: Visual, frames: int) -> str:
+    def _gradient(self, visual: Visual, layer_frames: int, offset: int, frames: int) -> str:
         from reelforge.render.stills import gradient_png
 
         png = gradient_png(visual.colors, visual.angle, self.timeline.width, self.timeline.height)
-        return self._image(Visual("image", path=png, fit="cover"), frames, 0, frames)
+        still = Visual("image", path=png, fit="cover", motion=visual.motion, motion_amount=visual.motion_amount)
+        return self._image(still, layer_frames, offset, frames)
 
     def _fit(self, label_in: str, fit: str, scale: int = 1) -> str:
         """Cover (crop) or contain (over a blurred fill of itself) at `scale` × the frame size."""
