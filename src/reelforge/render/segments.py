@@ -29,6 +29,8 @@ class Segment:
     texts: tuple[TextEvent, ...] = ()
 
 
+MAX_SEGMENT_SECONDS = 8
+
 XFADE = {
     "crossfade": "fade", "fade_black": "fadeblack",
     "slide_left": "slideleft", "slide_right": "slideright", "slide_up": "slideup", "slide_down": "slidedown",
@@ -51,13 +53,18 @@ def cut_points(timeline: Timeline) -> list[FrameRange]:
     covered = ranges[-1].end if ranges else 0
     if timeline.frames > covered:
         ranges.append(FrameRange(covered, timeline.frames - covered))
-    # Clip to the timeline's length (a fixed document duration may end before the scenes do).
-    clipped = []
+    # Clip to the timeline's length (a fixed document duration may end before the scenes do), and cut
+    # long stretches into pieces that encode in parallel and re-render alone.
+    longest = max(int(timeline.rate.value * MAX_SEGMENT_SECONDS), 1)
+    pieces = []
     for r in ranges:
         end = min(r.end, timeline.frames)
-        if end > r.start:
-            clipped.append(FrameRange(r.start, end - r.start))
-    return clipped
+        count = -(-(end - r.start) // longest)
+        for index in range(count):
+            a = r.start + (end - r.start) * index // count
+            b = r.start + (end - r.start) * (index + 1) // count
+            pieces.append(FrameRange(a, b - a))
+    return pieces
 
 
 def plan_segments(timeline: Timeline) -> list[Segment]:
