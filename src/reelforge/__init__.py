@@ -21,6 +21,8 @@ _LAZY = {
     "CancelToken": ("reelforge.render.process", "CancelToken"),
     "load_document": ("reelforge.loader", "load_document"),
     "Project": ("reelforge.project", "Project"),
+    "to_moviepy": ("reelforge.preview", "to_moviepy"),
+    "frame_png": ("reelforge.preview", "frame_png"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -107,7 +107,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     progress = ProgressBar(enabled=not args.quiet)
     started = time.monotonic()
-    result = render(args.file, args.output, assets=args.assets, quality=args.quality, on_progress=progress.update)
+    result = render(args.file, args.output, assets=args.assets, quality=args.quality, on_progress=progress.update,
+                    backend=args.backend)
     progress.close()
     elapsed = time.monotonic() - started
     print(f"{result.path}: {result.duration:.2f} s, {result.width}x{result.height}, {result.size_bytes / 1e6:.1f} MB "
@@ -139,6 +140,15 @@ class ProgressBar:
     def close(self) -> None:
         if self.enabled and self.tty:
             sys.stderr.write("\n")
+
+
+def cmd_frame(args: argparse.Namespace) -> int:
+    from reelforge.preview import frame_png
+
+    started = time.monotonic()
+    out = frame_png(args.file, args.at, args.output, assets=args.assets, quality=args.quality)
+    print(f"wrote {out} in {time.monotonic() - started:.2f} s")
+    return EXIT_OK
 
 
 def _resolved_timeline(args: argparse.Namespace):
@@ -230,6 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--assets", type=Path, help="Assets folder (default: assets/ beside the document).")
     render.add_argument("--quality", choices=["draft", "web", "studio"], help="Override the document's output quality.")
     render.add_argument("-q", "--quiet", action="store_true", help="No progress bar.")
+    render.add_argument("--backend", choices=["ffmpeg", "moviepy"], default="ffmpeg",
+                        help="ffmpeg: fast, cached by segment (default); moviepy: the reference renderer.")
+
+    frame = command("frame", cmd_frame, "Write the frame shown at a time as PNG, without rendering the video.")
+    frame.add_argument("file", metavar="FILE", help="Document JSON file.")
+    frame.add_argument("--at", type=float, required=True, metavar="SECONDS", help="Time of the frame.")
+    frame.add_argument("-o", "--output", required=True, metavar="FRAME.png", help="PNG file to write.")
+    frame.add_argument("--assets", type=Path, help="Assets folder.")
+    frame.add_argument("--quality", choices=["draft", "web", "studio"], help="Override the document's quality (draft: half size).")
 
     timeline = command("timeline", cmd_timeline, "Print the frame-exact timeline that would be rendered, as JSON.")
     timeline.add_argument("file", metavar="FILE", help="Document JSON file.")

@@ -124,6 +124,7 @@ class Timeline:
     cues: list[Cue] = field(default_factory=list)
     music_mix: MusicMix = field(default_factory=MusicMix)
     name: str = ""
+    quality: str = "web"
 
     @property
     def duration(self) -> Fraction:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from reelforge.cache import cache_root, content_key, file_fingerprint
+from reelforge.errors import ReelforgeError
 from reelforge.captions import write_sidecar
 from reelforge.compile import compile_timeline
 from reelforge.fonts import fonts_dir
@@ -73,6 +74,30 @@ class _ProgressTracker:
             self.callback(Progress(fraction, stage, eta))
 
 
+def prepare_timeline(
+    document_or_path: str | Path | dict | Document,
+    *,
+    assets: str | Path | None = None,
+    quality: str | None = None,
+    timings: dict[str, float] | None = None,
+) -> Timeline:
+    """Load, resolve (assets, TTS) and compile a document: what every backend starts from."""
+    timings = {} if timings is None else timings
+    clock = time.monotonic()
+    assets_path = Path(assets) if assets else None
+    loaded = load_document(document_or_path, assets=assets_path)
+    if quality is not None:
+        output = loaded.document.output.model_copy(update={"quality": quality})
+        loaded.document = loaded.document.model_copy(update={"output": output})
+    resolved = resolve(loaded, assets=assets_path)
+    timings["resolve"] = time.monotonic() - clock
+    clock = time.monotonic()
+    timeline = compile_timeline(resolved)
+    timings["compile"] = time.monotonic() - clock
+    timeline.quality = loaded.document.output.quality
+    return timeline
+
+
 def render(
     document_or_path: str | Path | dict | Document,
     out_path: str | Path,
@@ -82,25 +107,32 @@ def render(
     cancel: CancelToken | None = None,
     quality: str | None = None,
     subtitles: bool = True,
+    backend: str = "ffmpeg",
 ) -> RenderResult:
-    """Render a document to an MP4 at `out_path`. The output appears only when complete."""
-    out = Path(out_path).resolve()
+    """Render a document to an MP4 at `out_path`. The output appears only when complete.
+
+    backend: "ffmpeg" (default, fast, cached by segment) or "moviepy" (the reference renderer)."""
+    if backend not in BACKENDS:
+        raise ReelforgeError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
     timings: dict[str, float] = {}
-    clock = time.monotonic()
-    loaded = load_document(document_or_path, assets=Path(assets) if assets else None)
-    if quality is not None:
-        loaded.document = loaded.document.model_copy(update={"output": loaded.document.output.model_copy(update={"quality": quality})})
     if cancel:
         cancel.raise_if_cancelled()
-    resolved = resolve(loaded, assets=Path(assets) if assets else None)
-    timings["resolve"] = time.monotonic() - clock
-    clock = time.monotonic()
-    timeline = compile_timeline(resolved)
-    timings["compile"] = time.monotonic() - clock
-    result = render_timeline(timeline, out, quality=loaded.document.output.quality, on_progress=on_progress,
-                             cancel=cancel, subtitles=subtitles)
+    timeline = prepare_timeline(document_or_path, assets=assets, quality=quality, timings=timings)
+    if cancel:
+        cancel.raise_if_cancelled()
+    out = Path(out_path).resolve()
+    if backend == "moviepy":
+        from reelforge.render.moviepy_backend import render_moviepy
+
+        result = render_moviepy(timeline, out, quality=timeline.quality, on_progress=on_progress, cancel=cancel)
+    else:
+        result = render_timeline(timeline, out, quality=timeline.quality, on_progress=on_progress,
+                                 cancel=cancel, subtitles=subtitles)
     result.timings = {**timings, **result.timings}
     return result
+
+
+BACKENDS = ("ffmpeg", "moviepy")
 
 
 def render_timeline(
