@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from reelforge.captions import caption_styles, scene_captions
@@ -57,8 +58,9 @@ def compile_timeline(resolved: ResolvedDocument) -> Timeline:
                 timeline.cues.extend(cues)
         if isinstance(scene.visual, VideoVisual) and scene.visual.volume > 0 and item.media and item.media.has_audio:
             v = scene.visual
-            timeline.audio.append(AudioClip(item.media.path, FrameRange(start, item.frames), "effect",
-                                            source_in=to_fraction(v.trim_start), volume=v.volume, loop=v.loop, owner=scene.id))
+            trim_end = to_fraction(v.trim_end) if v.trim_end is not None else None
+            timeline.audio.append(_media_sound(item.media, FrameRange(start, item.frames), to_fraction(v.trim_start),
+                                               trim_end, v.volume, v.loop, scene.id))
     scenes_end = (starts[-1] + resolved.scenes[-1].frames) if resolved.scenes else 0
 
     for index, block in enumerate(document.blocks):
@@ -70,14 +72,14 @@ def compile_timeline(resolved: ResolvedDocument) -> Timeline:
                                    getattr(block, "loop", False), "none", 0.0)
             timeline.overlays.append(Layer(FrameRange(a, b - a), visual, owner))
             if isinstance(block, VideoBlock) and block.volume > 0 and media.has_audio:
-                timeline.audio.append(AudioClip(media.path, FrameRange(a, b - a), "effect", to_fraction(block.trim_start),
-                                                block.volume, loop=block.loop, owner=owner))
+                timeline.audio.append(_media_sound(media, FrameRange(a, b - a), to_fraction(block.trim_start), None,
+                                                   block.volume, block.loop, owner))
         elif isinstance(block, TextBlock):
             layout.placed(block.text, block.placement, block.style, a, b, owner, layer=6)
         elif isinstance(block, AudioBlock) and media is not None:
-            timeline.audio.append(AudioClip(media.path, FrameRange(a, b - a), "effect", to_fraction(block.trim_start),
-                                            block.volume, to_fraction(block.fade_in), to_fraction(block.fade_out),
-                                            block.loop, owner))
+            sound = _media_sound(media, FrameRange(a, b - a), to_fraction(block.trim_start), None, block.volume,
+                                 block.loop, owner)
+            timeline.audio.append(replace(sound, fade_in=to_fraction(block.fade_in), fade_out=to_fraction(block.fade_out)))
     blocks_end = max((rate.frames(block.end) for block in document.blocks), default=0)
     total = rate.frames(document.duration) if document.duration is not None else max(scenes_end, blocks_end)
     timeline.frames = total
@@ -89,8 +91,25 @@ def compile_timeline(resolved: ResolvedDocument) -> Timeline:
                                         loop=True, owner="music"))
         timeline.music_mix = MusicMix(music.ducking, music.duck_amount)
     timeline.styles = {**caption_styles(document.captions, document.theme, width, height), **layout.styles}
-    timeline.texts = [e for e in layout.events if e.range.start < total]
+    # A fixed document duration cuts everything that would run past it.
+    timeline.texts = [replace(e, range=r) for e in layout.events if (r := _clip(e.range, total))]
+    timeline.cues = [replace(c, range=r) for c in timeline.cues if (r := _clip(c.range, total))]
+    timeline.audio = [replace(a, range=r) for a in timeline.audio if (r := _clip(a.range, total))]
     return timeline
+
+
+def _clip(span: FrameRange, total: int) -> FrameRange | None:
+    end = min(span.end, total)
+    return FrameRange(span.start, end - span.start) if end > span.start else None
+
+
+def _media_sound(media, span: FrameRange, trim_start: Fraction, trim_end: Fraction | None, volume: float,
+                 loop: bool, owner: str) -> AudioClip:
+    """A clip's own sound: the same trimmed stretch as its picture, looped the same way."""
+    end = trim_end if trim_end is not None else media.duration
+    length = (end - trim_start) if end is not None else None
+    return AudioClip(media.path, span, "effect", source_in=trim_start, volume=volume, loop=loop,
+                     source_length=length, owner=owner)
 
 
 def _transition(resolved: ResolvedDocument, index: int) -> tuple[str | None, int]:

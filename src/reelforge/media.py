@@ -97,7 +97,11 @@ def fetch_url(url: str, where: str, *, max_bytes: int = MAX_DOWNLOAD_BYTES, time
                 if received > max_bytes:
                     raise MediaError(f"{where}: {url} is larger than the {max_bytes / 1e6:.0f} MB limit")
                 out.write(chunk)
-        probe(Path(tmp), f"{where} ({url})")
+        try:
+            probe(Path(tmp), where)
+        except MediaError as exc:
+            detail = str(exc).split(": ", 1)[-1].replace(tmp, url)
+            raise MediaError(f"{where}: {url} is not media: {detail}") from None
         os.replace(tmp, target)
         return target
     except MediaError:

@@ -92,6 +92,7 @@ class AudioClip:
     fade_in: Fraction = Fraction(0)
     fade_out: Fraction = Fraction(0)
     loop: bool = False
+    source_length: Fraction | None = None  # seconds of the source used from source_in (a loop's length)
     owner: str = ""
 
 

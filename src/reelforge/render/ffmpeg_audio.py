@@ -11,7 +11,7 @@ from reelforge.timebase import seconds_str
 from reelforge.timeline import AudioClip, Timeline
 
 SAMPLE_RATE = 48000
-AUDIO_VERSION = "5"  # bump when the mixing or loudness method changes: it is part of the cache key
+AUDIO_VERSION = "6"  # bump when the mixing or loudness method changes: it is part of the cache key
 TARGET_LUFS = -14.0
 TARGET_TP = -1.0
 
@@ -21,8 +21,11 @@ def _clip_chain(index: int, clip: AudioClip, timeline: Timeline, label: str) -> 
     start = rate.seconds(clip.range.start)
     duration = rate.seconds(clip.range.duration)
     delay = int(round(start * SAMPLE_RATE))
-    parts = [f"[{index}:a]aresample={SAMPLE_RATE}", "aformat=sample_fmts=fltp:channel_layouts=stereo",
-             f"atrim=duration={seconds_str(duration)}", "asetpts=PTS-STARTPTS"]
+    parts = [f"[{index}:a]aresample={SAMPLE_RATE}", "aformat=sample_fmts=fltp:channel_layouts=stereo"]
+    if clip.loop and clip.source_length is not None:
+        # Loop the trimmed stretch itself (-stream_loop would restart at the file's start, not at source_in).
+        parts.append(f"aloop=loop=-1:size={max(int(clip.source_length * SAMPLE_RATE), 1)}")
+    parts += [f"atrim=duration={seconds_str(duration)}", "asetpts=PTS-STARTPTS"]
     if clip.volume != 1:
         parts.append(f"volume={clip.volume:.4f}")
     if clip.fade_in > 0:
@@ -36,10 +39,12 @@ def _clip_chain(index: int, clip: AudioClip, timeline: Timeline, label: str) -> 
 
 def _input_args(clip: AudioClip) -> list[str]:
     args = []
-    if clip.loop:
+    if clip.loop and clip.source_length is None:
         args += ["-stream_loop", "-1"]
     if clip.source_in > 0:
         args += ["-ss", seconds_str(clip.source_in)]
+    if clip.source_length is not None:
+        args += ["-t", seconds_str(clip.source_length)]
     return [*args, "-i", str(clip.path)]
 
 

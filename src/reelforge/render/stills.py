@@ -38,7 +38,7 @@ def gradient_png(colors: tuple[str, ...], angle: float, width: int, height: int)
     pixels = stops[low] * (1 - frac) + stops[low + 1] * frac
     rng = np.random.default_rng(0)
     pixels += rng.uniform(-0.5, 0.5, size=pixels.shape).astype(np.float32)
-    image = Image.fromarray(np.clip(pixels + 0.5, 0, 255).astype(np.uint8), "RGB")
+    image = Image.fromarray(np.clip(pixels + 0.5, 0, 255).astype(np.uint8))
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".png")
     os.close(fd)
     try:
