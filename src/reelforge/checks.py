@@ -99,7 +99,15 @@ def iter_sources(document: Document) -> Iterator[tuple[str, Source]]:
 
 def _missing_files(document: Document, assets: Path, base_dir: Path) -> Iterator[Problem]:
     for path, source in iter_sources(document):
-        if source.upload_name is not None and not (assets / source.upload_name).is_file():
+        if source.upload_name is not None and not _is_file(assets / source.upload_name):
             yield Problem(f"{path}.uploadName", f"{source.upload_name!r} is not in the assets folder {assets}", "warning")
-        elif source.path is not None and not (base_dir / source.path).is_file():
+        elif source.path is not None and not _is_file(base_dir / source.path):
             yield Problem(f"{path}.path", f"file not found: {base_dir / source.path}", "warning")
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a readable regular file; a name too long for the file system is simply not there."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -12,8 +13,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from reelforge.checks import check_document
 from reelforge.errors import DocumentError, Problem
-from reelforge.jsonpath import data_path, format_path
 from reelforge.model.document import Document, DocumentFile, RenderRequest
+from reelforge.problems import json_kind, problems_from_validation, show_value
 from reelforge.upgrade import upgrade
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -41,25 +42,43 @@ class LoadedDocument:
 def read_json_file(path: Path) -> Any:
     """Parse a JSON file, turning every way it can fail into a DocumentError."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_DOCUMENT_BYTES + 1)  # enough to know it is too big, even for /dev/zero
     except FileNotFoundError:
         raise DocumentError([Problem("", f"file not found: {path}")]) from None
     except IsADirectoryError:
         raise DocumentError([Problem("", f"is a folder, not a JSON file: {path}")]) from None
-    except OSError as exc:
-        raise DocumentError([Problem("", f"cannot read {path}: {exc.strerror}")]) from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DocumentError([Problem("", f"cannot read {path}: {reason}")]) from None
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise DocumentError([Problem("", _too_big_message(path))]) from None
     return parse_json(raw)
 
 
+def _too_big_message(path: Path | None = None, size: int | None = None) -> str:
+    if size is None and path is not None:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = None
+    limit = MAX_DOCUMENT_BYTES // (1024 * 1024)
+    if not size or size <= MAX_DOCUMENT_BYTES:  # a pipe or device reports no useful size
+        return f"document is larger than the {limit} MB limit"
+    return f"document is {size / (1024 * 1024):.1f} MB; the limit is {limit} MB"
+
+
 def parse_json(raw: bytes | str) -> Any:
-    size = len(raw.encode() if isinstance(raw, str) else raw)
+    """Parse a document's text; raise DocumentError (with line and column for malformed JSON)."""
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
     if size > MAX_DOCUMENT_BYTES:
-        raise DocumentError([Problem("", f"document is {size / 1e6:.1f} MB; the limit is {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")])
+        raise DocumentError([Problem("", _too_big_message(size=size))])
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise DocumentError([Problem("", f"not UTF-8 text (byte {exc.start}): save the file as UTF-8")]) from None
+    raw = raw.removeprefix("\ufeff")
     if not raw.strip():
         raise DocumentError([Problem("", "the file is empty: a document is a JSON object")])
     try:
@@ -67,15 +86,31 @@ def parse_json(raw: bytes | str) -> Any:
     except json.JSONDecodeError as exc:
         raise DocumentError([Problem("", f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")]) from None
     except _DuplicateKey as exc:
-        raise DocumentError([Problem("", f"duplicate key {exc.key!r} in a JSON object")]) from None
+        raise DocumentError([Problem("", f"duplicate key {show_value(exc.key)} in a JSON object")]) from None
+    except _NotANumber as exc:
+        line, column = _position_outside_strings(raw, _CONSTANT)
+        raise DocumentError([Problem(
+            "", f"malformed JSON at line {line}, column {column}: {exc.name} is not a JSON number"
+        )]) from None
     except RecursionError:
         raise DocumentError([Problem("", "JSON nested too deeply")]) from None
+    except ValueError:  # an integer with more digits than Python converts (sys.get_int_max_str_digits())
+        line, column = _position_outside_strings(raw, _LONG_INTEGER)
+        raise DocumentError([Problem(
+            "", f"malformed JSON at line {line}, column {column}: a number with thousands of digits"
+        )]) from None
 
 
 class _DuplicateKey(ValueError):
     def __init__(self, key: str):
         super().__init__(key)
         self.key = key
+
+
+class _NotANumber(ValueError):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
@@ -88,16 +123,30 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict:
 
 
 def _no_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
+    raise _NotANumber(name)
+
+
+_CONSTANT = r"-?Infinity|NaN"
+_LONG_INTEGER = r"-?[0-9]{1000,}"
+
+
+def _position_outside_strings(text: str, token: str) -> tuple[int, int]:
+    """Line and column of the first `token` outside a JSON string (for faults the parser reports without one)."""
+    for match in re.finditer(rf'"(?:[^"\\]|\\.)*"|({token})', text):
+        if match.group(1):
+            before = text[: match.start(1)]
+            return before.count("\n") + 1, match.start(1) - (before.rfind("\n") + 1) + 1
+    return 1, 1
 
 
 def validate_data(data: Any) -> Document:
     """Upgrade and validate parsed JSON; raise DocumentError listing every problem."""
     if not isinstance(data, dict):
-        raise DocumentError([Problem("", f"a document is a JSON object, got {_json_type(data)}")])
+        raise DocumentError([Problem("", f"a document is a JSON object, got {json_kind(data)}")])
     data = upgrade(data)
     try:
-        parsed = document_adapter().validate_python(data)
+        # camelCase keys only, as in the schema; Python code may still build models by field name.
+        parsed = document_adapter().validate_python(data, by_alias=True, by_name=False)
     except ValidationError as exc:
         raise DocumentError(problems_from_validation(exc, data)) from None
     except RecursionError:
@@ -122,71 +171,3 @@ def load_document(source: str | Path | dict | Document, *, assets: Path | None =
         raise DocumentError(problems)
     loaded.warnings = problems
     return loaded
-
-
-def problems_from_validation(exc: ValidationError, data: Any) -> list[Problem]:
-    """One Problem per located fault; alternatives of one union at one path are joined with 'or'."""
-    by_path: dict[str, list[str]] = {}
-    for error in exc.errors(include_url=False):
-        path = format_path(data_path(data, error["loc"]))
-        message = _message(error)
-        messages = by_path.setdefault(path, [])
-        if message not in messages:
-            messages.append(message)
-    return [Problem(path, " or ".join(messages)) for path, messages in by_path.items()]
-
-
-_PATTERN_MESSAGES = {
-    "uploadName": "must be a bare file name from the assets folder: no '/', '\\' or leading '.'",
-    "url": "must be an http:// or https:// URL",
-    "id": "must be 1-64 letters, digits, '-' or '_', starting with a letter or digit",
-    "voiceId": "must be a voice name such as 'en_US-joe-medium'",
-    "language": "must be a language tag such as 'en' or 'en-US'",
-}
-
-
-def _message(error: dict) -> str:
-    kind = error["type"]
-    ctx = error.get("ctx", {})
-    loc = error["loc"]
-    last = loc[-1] if loc else ""
-    if kind == "extra_forbidden":
-        return f"unknown key {last!r}"
-    if kind == "missing":
-        return "required but missing"
-    if kind == "union_tag_invalid":
-        return f"unknown {ctx.get('discriminator', 'kind').strip(chr(39))} {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
-    if kind == "union_tag_not_found":
-        return f"needs a {ctx.get('discriminator', 'kind').strip(chr(39))!r} key"
-    if kind == "string_pattern_mismatch":
-        if isinstance(last, str) and last in _PATTERN_MESSAGES:
-            return _PATTERN_MESSAGES[last]
-        if str(ctx.get("pattern", "")).startswith("^#"):
-            return "must be a color such as '#ffffff' or '#00000080'"
-        return "has characters that are not allowed here"
-    if kind == "literal_error":
-        return f"must be {ctx.get('expected')}"
-    if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, ")
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be a JSON object, got {_json_type(error.get('input'))}"
-    if kind == "list_type":
-        return f"must be a JSON array, got {_json_type(error.get('input'))}"
-    msg = str(error["msg"])
-    return msg[0].lower() + msg[1:] if msg else kind
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__

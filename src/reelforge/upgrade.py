@@ -6,6 +6,7 @@ from typing import Callable
 
 from reelforge.errors import DocumentError, Problem
 from reelforge.model.document import CURRENT_VERSION
+from reelforge.problems import show_value
 
 Upgrader = Callable[[dict], dict]
 
@@ -14,10 +15,14 @@ Upgrader = Callable[[dict], dict]
 UPGRADES: dict[str, tuple[str, Upgrader]] = {}
 
 
-def document_version(data: dict) -> tuple[str, object]:
-    """The JSON path of the version field and its value (inside `template` for a request body)."""
-    if "version" not in data and isinstance(data.get("template"), dict):
-        return "template.version", data["template"].get("version")
+def document_version(data: dict) -> tuple[str | None, object]:
+    """The JSON path of the version field and its value (inside `template` for a request body).
+
+    The path is None for a request body whose `template` is not an object: validation reports that.
+    """
+    if "version" not in data and "template" in data:
+        template = data["template"]
+        return ("template.version", template.get("version")) if isinstance(template, dict) else (None, None)
     return "version", data.get("version")
 
 
@@ -25,10 +30,14 @@ def upgrade(data: dict, upgrades: dict[str, tuple[str, Upgrader]] | None = None,
     """Return `data` upgraded to `current`; raise DocumentError for a missing or unknown version."""
     chain = UPGRADES if upgrades is None else upgrades
     path, version = document_version(data)
+    if path is None:
+        return data
     if version is None:
-        raise DocumentError([Problem(path, f'missing: add "version": "{current}"')])
+        present = "version" in (data["template"] if path == "template.version" else data)
+        message = f'must be a string such as "{current}", got null' if present else f'missing: add "version": "{current}"'
+        raise DocumentError([Problem(path, message)])
     if not isinstance(version, str):
-        raise DocumentError([Problem(path, f'must be a string such as "{current}", got {version!r}')])
+        raise DocumentError([Problem(path, f'must be a string such as "{current}", got {show_value(version)}')])
     seen = set()
     while version != current:
         if version not in chain:
@@ -36,7 +45,7 @@ def upgrade(data: dict, upgrades: dict[str, tuple[str, Upgrader]] | None = None,
             if version.isdigit() and current.isdigit() and int(version) > int(current):
                 message = f"version {version} is newer than this reelforge understands (up to {current}): upgrade reelforge"
             else:
-                message = f"unknown version {version!r}; known versions: {', '.join(known)}"
+                message = f"unknown version {show_value(version)}; known versions: {', '.join(known)}"
             raise DocumentError([Problem(path, message)])
         if version in seen:
             raise DocumentError([Problem(path, f"upgrade chain loops at version {version}")])

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from reelforge.model.base import Fraction01, StrictModel
+from reelforge.model.base import Fraction01, StrictModel, exactly_one_of
 from reelforge.model.sources import Source
 
 NarrationText = Annotated[str, Field(min_length=1, max_length=5000)]
@@ -16,7 +16,13 @@ Mood = Literal["upbeat", "calm", "dramatic", "none"]
 class Narration(StrictModel):
     """What is said over a scene: `text` spoken by the voice, or `audio` the user recorded."""
 
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["audio"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            **exactly_one_of("text", "audio"),
+            "if": {"required": ["transcript"], "properties": {"transcript": {"not": {"type": "null"}}}},
+            "then": {"required": ["audio"], "properties": {"audio": {"not": {"type": "null"}}}},
+        }
+    )
 
     text: NarrationText | None = Field(default=None, description="Text spoken by the document's voice.")
     audio: Source | None = Field(default=None, description="A recording used as the narration instead of a voice.")
@@ -51,7 +57,7 @@ class Voice(StrictModel):
 class Music(StrictModel):
     """Background music: a file, or a mood preset that reelforge composes offline."""
 
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["source"]}, {"required": ["mood"]}]})
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("source", "mood"))
 
     source: Source | None = Field(default=None, description="A music file; looped or trimmed to the video's length.")
     mood: Mood | None = Field(default=None, description="A generated track: upbeat, calm, dramatic, or none for silence.")

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from reelforge.model.base import PositiveSeconds, Seconds, StrictModel
+from reelforge.model.base import FadeSeconds, PositiveSeconds, Seconds, StrictModel
 from reelforge.model.sources import Source
 from reelforge.model.text import OnScreenText, Placement, TextStyle
 
@@ -58,8 +58,8 @@ class AudioBlock(_MediaBlock):
     type: Literal["audio"] = Field(description="Block kind.")
     trim_start: Seconds = Field(default=0.0, description="Seconds skipped at the start of the audio file.")
     volume: float = Field(default=1.0, ge=0, le=2, description="Linear gain (1 leaves it as is).")
-    fade_in: Seconds = Field(default=0.0, le=30, description="Seconds of fade-in.")
-    fade_out: Seconds = Field(default=0.0, le=30, description="Seconds of fade-out.")
+    fade_in: FadeSeconds = Field(default=0.0, description="Seconds of fade-in (at most 30).")
+    fade_out: FadeSeconds = Field(default=0.0, description="Seconds of fade-out (at most 30).")
     loop: bool = Field(default=False, description="Loop the file when it is shorter than the block.")
 
     @model_validator(mode="after")

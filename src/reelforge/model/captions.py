@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from reelforge.model.base import StrictModel
+from reelforge.model.base import INTEGRAL_FLOAT_AS_INT, StrictModel
 
 CaptionStyle = Literal["bold_pop", "minimal_white", "karaoke_neon"]
 CaptionPosition = Literal["bottom", "center", "top"]
@@ -24,7 +24,9 @@ class Captions(StrictModel):
         "karaoke_neon: 2 words, the spoken word highlighted.",
     )
     position: CaptionPosition = Field(default="bottom", description="Where captions sit, inside the platform safe area.")
-    words_per_line: int | None = Field(default=None, ge=1, le=12, description="Override the style's words per line.")
+    words_per_line: Annotated[int, Field(ge=1, le=12), INTEGRAL_FLOAT_AS_INT] | None = Field(
+        default=None, description="Override the style's words per line."
+    )
 
     def line_words(self) -> int:
         return self.words_per_line or WORDS_PER_LINE[self.style]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from reelforge.model.base import StrictModel
+from reelforge.model.base import Integer, StrictModel
 
 CardLine = Annotated[str, Field(min_length=1, max_length=160)]
 CardBody = Annotated[str, Field(min_length=1, max_length=400)]
+MAX_CHOICES = 4
 
 
 class TitleCard(StrictModel):
@@ -24,7 +25,7 @@ class ListItemCard(StrictModel):
     """A numbered listicle item."""
 
     card: Literal["list_item"] = Field(description="Card kind.")
-    number: int = Field(ge=0, le=999, description="The item's number, shown large.")
+    number: Integer = Field(ge=0, le=999, description="The item's number, shown large.")
     title: CardLine = Field(description="The item's headline.")
     body: CardBody | None = Field(default=None, description="One or two lines under the headline.")
 
@@ -32,11 +33,24 @@ class ListItemCard(StrictModel):
 class QuizCard(StrictModel):
     """A question whose choices appear, then a countdown, then the answer revealed."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            # answer < len(choices), which the validator below checks, spelled out for the JSON Schema.
+            "allOf": [
+                {
+                    "if": {"required": ["answer"], "properties": {"answer": {"minimum": answer}}},
+                    "then": {"properties": {"choices": {"minItems": answer + 1}}},
+                }
+                for answer in range(2, MAX_CHOICES)
+            ]
+        }
+    )
+
     card: Literal["quiz"] = Field(description="Card kind.")
     question: CardBody = Field(description="The question.")
-    choices: list[CardLine] = Field(min_length=2, max_length=4, description="Two to four possible answers.")
-    answer: int = Field(ge=0, le=3, description="Index (from 0) of the right choice.")
-    countdown: int = Field(default=3, ge=0, le=10, description="Seconds counted down before the answer shows.")
+    choices: list[CardLine] = Field(min_length=2, max_length=MAX_CHOICES, description="Two to four possible answers.")
+    answer: Integer = Field(ge=0, le=MAX_CHOICES - 1, description="Index (from 0) of the right choice.")
+    countdown: Integer = Field(default=3, ge=0, le=10, description="Seconds counted down before the answer shows.")
 
     @model_validator(mode="after")
     def _answer_is_a_choice(self) -> "QuizCard":
@@ -50,7 +64,7 @@ class StatCard(StrictModel):
 
     card: Literal["stat"] = Field(description="Card kind.")
     value: float = Field(ge=-1e12, le=1e12, allow_inf_nan=False, description="The number counted up to.")
-    decimals: int = Field(default=0, ge=0, le=3, description="Digits after the decimal point.")
+    decimals: Integer = Field(default=0, ge=0, le=3, description="Digits after the decimal point.")
     prefix: Annotated[str, Field(max_length=8)] = Field(default="", description="Text before the number, e.g. '$'.")
     suffix: Annotated[str, Field(max_length=8)] = Field(default="", description="Text after the number, e.g. '%'.")
     label: CardLine | None = Field(default=None, description="What the number means.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 
 from reelforge.model.audio import Music, Voice
 from reelforge.model.base import PositiveSeconds, StrictModel
@@ -24,6 +24,16 @@ MAX_TOTAL_SECONDS = 600.0
 class Document(StrictModel):
     """A reelforge video: narrated `scenes`, timed `blocks` (AVS Template JSON v1), or both."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            # What `_has_content` checks: at least one scene or one block.
+            "anyOf": [
+                {"required": ["scenes"], "properties": {"scenes": {"minItems": 1}}},
+                {"required": ["blocks"], "properties": {"blocks": {"minItems": 1}}},
+            ]
+        }
+    )
+
     version: Literal["1"] = Field(description="Format version of this document.")
     name: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="The video's name.")
     description: Annotated[str, Field(max_length=2000)] | None = Field(default=None, description="Notes about the video.")
@@ -35,7 +45,7 @@ class Document(StrictModel):
     captions: Captions = Field(default_factory=Captions, description="Captions made from the narration.")
     music: Music | None = Field(default=None, description="Background music; none when unset.")
     theme: Theme = Field(default_factory=Theme, description="Colors and font of cards and text.")
-    assets_dir: Annotated[str, Field(min_length=1, max_length=1024)] | None = Field(
+    assets_dir: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"^[^\x00-\x1f]+$")] | None = Field(
         default=None, description="Folder searched for `uploadName` files, relative to the document; 'assets' when unset."
     )
     duration: PositiveSeconds | None = Field(

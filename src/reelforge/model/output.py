@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reelforge.model.base import StrictModel
+from reelforge.model.base import Integer, StrictModel
 
 AspectRatio = Literal["16:9", "9:16", "1:1", "4:5"]
 Resolution = Literal["720p", "1080p", "4k"]
@@ -26,7 +26,7 @@ class Output(StrictModel):
         default="web",
         description="draft: fast preview at reduced size; web: for upload; studio: high bitrate for further editing.",
     )
-    fps: int = Field(default=30, ge=12, le=60, description="Frames per second.")
+    fps: Integer = Field(default=30, ge=12, le=60, description="Frames per second.")
 
     def frame_size(self) -> tuple[int, int]:
         """Width and height in pixels at full quality (both even, as H.264 yuv420p needs)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from reelforge.model.audio import Narration
 from reelforge.model.base import PositiveSeconds, Seconds, StrictModel
@@ -39,6 +39,14 @@ class Transition(StrictModel):
 
 class Scene(StrictModel):
     """One narrated scene."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            # What `_silent_scene_needs_duration` checks: without narration, `duration` is a number.
+            "if": {"properties": {"narration": {"type": "null"}}},
+            "then": {"required": ["duration"], "properties": {"duration": {"type": "number"}}},
+        }
+    )
 
     id: SceneId
     title: Annotated[str, Field(max_length=200)] | None = Field(default=None, description="A name for the scene, for editors and chapter lists.")

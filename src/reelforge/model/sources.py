@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from reelforge.model.base import StrictModel
+from reelforge.model.base import StrictModel, exactly_one_of
 
 UPLOAD_NAME_PATTERN = r"^[^/\\.\x00-\x1f][^/\\\x00-\x1f]{0,254}$"
 
@@ -19,7 +19,8 @@ UploadName = Annotated[
 Url = Annotated[
     str,
     Field(
-        pattern=r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+[^\s]*$",
+        # Control characters are named as well as \s: Python's \s takes \x1c-\x1f, Rust's does not, ECMA's takes \ufeff.
+        pattern=r"^[hH][tT][tT][pP][sS]?://[^\s\x00-\x1f\x7f\ufeff/?#]+[^\s\x00-\x1f\x7f\ufeff]*$",
         max_length=2048,
     ),
 ]
@@ -38,11 +39,7 @@ SourceKind = Literal["uploadName", "url", "path"]
 class Source(StrictModel):
     """A media file: exactly one of `uploadName`, `url` or `path`."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "oneOf": [{"required": ["uploadName"]}, {"required": ["url"]}, {"required": ["path"]}],
-        }
-    )
+    model_config = ConfigDict(json_schema_extra=exactly_one_of("uploadName", "url", "path"))
 
     upload_name: UploadName | None = Field(
         default=None,
