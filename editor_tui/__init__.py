@@ -1,1 +1,1 @@
-"""reelforge's terminal scene editor (Textual). Changes projects only through reelforge's edit operations."""
+"""The reelforge terminal scene editor (Textual), built on the core's Project and edit operations."""

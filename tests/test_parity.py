@@ -22,14 +22,9 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module", autouse=True)
 def private_cache(tmp_path_factory: pytest.TempPathFactory):
-    from reelforge.fonts import fonts_dir
-
-    monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("REELFORGE_CACHE", str(tmp_path_factory.mktemp("cache")))
-    fonts_dir.cache_clear()
-    yield
-    monkeypatch.undo()
-    fonts_dir.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REELFORGE_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,6 @@ from mediatools import (  # noqa: E402
     mean_abs_diff, onsets, probe, resize, rms_db, serving, sidecar_cues, subtitle_cues, video_frames, write_wav_tone,
 )
 from reelforge.compile import compile_timeline, frame_size  # noqa: E402
-from reelforge.fonts import fonts_dir  # noqa: E402
 from reelforge.loader import load_document  # noqa: E402
 from reelforge.media import MediaError  # noqa: E402
 from reelforge.model.audio import Voice  # noqa: E402
@@ -81,9 +80,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("REELFORGE_CACHE", str(folder))
         patch.delenv("REELFORGE_DEBUG", raising=False)
-        fonts_dir.cache_clear()  # it remembers the folder of the cache it was first called with
         yield folder
-    fonts_dir.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -151,6 +151,15 @@ def cmd_frame(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_edit(args: argparse.Namespace) -> int:
+    try:
+        from editor_tui.app import run_editor
+    except ImportError as exc:
+        print(f"reelforge: the editor needs Textual ({exc.name} is missing): pip install 'reelforge[editor]'", file=sys.stderr)
+        return EXIT_FAILURE
+    return run_editor(Path(args.file))
+
+
 def _resolved_timeline(args: argparse.Namespace):
     from reelforge.compile import compile_timeline
     from reelforge.loader import load_document
@@ -265,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     tts.add_argument("--voice", default="en_US-joe-medium", metavar="ID", help="Voice id (see `reelforge voices`).")
     tts.add_argument("--speed", type=float, default=1.0, help="Speaking rate, 0.5 to 2 (default 1).")
     tts.add_argument("--voices", type=Path, default=None, metavar="DIR", help="Folder of extra piper voices (.onnx + .onnx.json).")
+
+    edit = command("edit", cmd_edit, "Edit a project scene by scene in the terminal (a new one when the file does not exist).")
+    edit.add_argument("file", metavar="PROJECT.json", help="The project file.")
 
     voices = command("voices", cmd_voices, "List the voices available offline.")
     voices.add_argument("--voices", type=Path, default=None, metavar="DIR", help="Folder of extra piper voices.")

@@ -57,6 +57,12 @@ def _refused(label: str, problems: list[Problem]) -> EditError:
     return EditError(f"cannot {label}: " + "; ".join(str(problem) for problem in problems))
 
 
+def replace_document(document: Document | Mapping[str, Any], label: str = "replace the document") -> Edit:
+    """The whole document replaced (e.g. by a recovered autosave), as one undoable edit."""
+    wire = to_wire(document)
+    return Edit(label, lambda _current: wire)
+
+
 # --- scenes -------------------------------------------------------------------------------------------------
 
 

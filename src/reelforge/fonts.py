@@ -41,15 +41,15 @@ def _package_file(package: str, name: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=1)
 def fonts_dir() -> Path:
-    """A folder holding exactly reelforge's font files (links), for libass's `fontsdir`."""
+    """A folder holding exactly reelforge's font files (links), for libass's `fontsdir`.
+
+    Checked on every call (a few stat calls): the cache root can change (REELFORGE_CACHE) or be cleaned."""
     from reelforge.cache import cache_root
 
     folder = cache_root() / "fonts"
     folder.mkdir(parents=True, exist_ok=True)
-    wanted = {(face.package, face.file) for pair in FACES.values() for face in pair} | set(EXTRA_FILES)
-    for package, name in sorted(wanted):
+    for package, name in _wanted_files():
         target = _package_file(package, name)
         link = folder / name
         if link.is_symlink() and os.readlink(link) == str(target):
@@ -59,6 +59,11 @@ def fonts_dir() -> Path:
         tmp.symlink_to(target)
         os.replace(tmp, link)
     return folder
+
+
+@lru_cache(maxsize=1)
+def _wanted_files() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted({(face.package, face.file) for pair in FACES.values() for face in pair} | set(EXTRA_FILES)))
 
 
 def font_file(family: str = "sans", heavy: bool = False) -> Path:

@@ -33,10 +33,13 @@ class LoadedDocument:
     document: Document
     path: Path | None = None
     warnings: list[Problem] = field(default_factory=list)
+    folder: Path | None = None  # where relative paths resolve for a document that has no file
 
     @property
     def base_dir(self) -> Path:
-        return self.path.parent if self.path is not None else Path.cwd()
+        if self.path is not None:
+            return self.path.parent
+        return self.folder if self.folder is not None else Path.cwd()
 
 
 def read_json_file(path: Path) -> Any:
@@ -154,8 +157,12 @@ def validate_data(data: Any) -> Document:
     return parsed.to_document() if isinstance(parsed, RenderRequest) else parsed
 
 
-def load_document(source: str | Path | dict | Document, *, assets: Path | None = None) -> LoadedDocument:
-    """Load, upgrade, validate and check a document from a path, a parsed dict or a model."""
+def load_document(source: str | Path | dict | Document, *, assets: Path | None = None,
+                  base_dir: Path | None = None) -> LoadedDocument:
+    """Load, upgrade, validate and check a document from a path, a parsed dict or a model.
+
+    `base_dir` says where a dict or model's relative paths (`path` sources, `assetsDir`) resolve; a file's
+    own folder otherwise (the current folder when neither is known)."""
     path: Path | None = None
     if isinstance(source, Document):
         document = source
@@ -164,8 +171,9 @@ def load_document(source: str | Path | dict | Document, *, assets: Path | None =
     else:
         path = Path(source)
         document = validate_data(read_json_file(path))
-    loaded = LoadedDocument(document, path)
-    problems = check_document(document, base_dir=loaded.base_dir if path else None, assets=assets)
+    loaded = LoadedDocument(document, path, folder=base_dir)
+    known_folder = path is not None or base_dir is not None
+    problems = check_document(document, base_dir=loaded.base_dir if known_folder else None, assets=assets)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise DocumentError(problems)

@@ -12,7 +12,8 @@ from reelforge.model import Document
 
 
 def frame_png(document_or_path: str | Path | dict | Document, at_seconds: float, out_path: str | Path, *,
-              assets: str | Path | None = None, quality: str | None = None) -> Path:
+              assets: str | Path | None = None, quality: str | None = None,
+              base_dir: str | Path | None = None) -> Path:
     """Compose the frame shown at `at_seconds` and write it as PNG (atomically)."""
     from PIL import Image
 
@@ -20,7 +21,7 @@ def frame_png(document_or_path: str | Path | dict | Document, at_seconds: float,
     from reelforge.render.compose import Compositor
     from reelforge.render.pipeline import prepare_timeline
 
-    timeline = prepare_timeline(document_or_path, assets=assets, quality=quality)
+    timeline = prepare_timeline(document_or_path, assets=assets, quality=quality, base_dir=base_dir)
     duration = float(timeline.duration)
     if not 0 <= at_seconds <= duration:
         raise ReelforgeError(f"--at {at_seconds:g} s is outside the video (0 to {duration:.2f} s)")
@@ -42,14 +43,14 @@ def frame_png(document_or_path: str | Path | dict | Document, at_seconds: float,
 
 
 def to_moviepy(document_or_path: str | Path | dict | Document, *, assets: str | Path | None = None,
-               quality: str | None = None, with_audio: bool = True):
+               quality: str | None = None, with_audio: bool = True, base_dir: str | Path | None = None):
     """A moviepy VideoClip of the document, to embed in a moviepy composition.
 
     Frames are composed on demand; call `clip.close()` and `clip.compositor.close()` when done."""
     from reelforge.render.moviepy_backend import timeline_clip
     from reelforge.render.pipeline import prepare_timeline
 
-    timeline = prepare_timeline(document_or_path, assets=assets, quality=quality)
+    timeline = prepare_timeline(document_or_path, assets=assets, quality=quality, base_dir=base_dir)
     workdir = Path(tempfile.mkdtemp(prefix="moviepy-clip-", dir=_work_root()))
     return timeline_clip(timeline, workdir, with_audio=with_audio)
 

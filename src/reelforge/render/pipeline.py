@@ -80,16 +80,21 @@ def prepare_timeline(
     assets: str | Path | None = None,
     quality: str | None = None,
     timings: dict[str, float] | None = None,
+    base_dir: str | Path | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> Timeline:
-    """Load, resolve (assets, TTS) and compile a document: what every backend starts from."""
+    """Load, resolve (assets, TTS) and compile a document: what every backend starts from.
+
+    `base_dir`: where a dict or Document's relative paths resolve (a file's own folder otherwise)."""
     timings = {} if timings is None else timings
     clock = time.monotonic()
     assets_path = Path(assets) if assets else None
-    loaded = load_document(document_or_path, assets=assets_path)
+    loaded = load_document(document_or_path, assets=assets_path, base_dir=Path(base_dir) if base_dir else None)
     if quality is not None:
         output = loaded.document.output.model_copy(update={"quality": quality})
         loaded.document = loaded.document.model_copy(update={"output": output})
-    resolved = resolve(loaded, assets=assets_path)
+    on_step = (lambda step: on_progress(Progress(0.0, step, None))) if on_progress else None
+    resolved = resolve(loaded, assets=assets_path, on_step=on_step)
     timings["resolve"] = time.monotonic() - clock
     clock = time.monotonic()
     timeline = compile_timeline(resolved)
@@ -108,6 +113,7 @@ def render(
     quality: str | None = None,
     subtitles: bool = True,
     backend: str = "ffmpeg",
+    base_dir: str | Path | None = None,
 ) -> RenderResult:
     """Render a document to an MP4 at `out_path`. The output appears only when complete.
 
@@ -117,7 +123,8 @@ def render(
     timings: dict[str, float] = {}
     if cancel:
         cancel.raise_if_cancelled()
-    timeline = prepare_timeline(document_or_path, assets=assets, quality=quality, timings=timings)
+    timeline = prepare_timeline(document_or_path, assets=assets, quality=quality, timings=timings,
+                                base_dir=base_dir, on_progress=on_progress)
     if cancel:
         cancel.raise_if_cancelled()
     out = Path(out_path).resolve()

@@ -38,6 +38,7 @@ __all__ = [
     "default_voices_dir",
     "find_voice",
     "list_voices",
+    "cached_speech",
     "stats",
     "synthesize",
     "tts_cache_dir",
@@ -70,6 +71,21 @@ def synthesize(text: str, voice: Voice, *, cache_dir: Path | None = None, voices
         stats.count("cache_hits")
         return cached
     return _synthesize_into(folder, key, text, tokens, voice, info)
+
+
+def cached_speech(text: str, voice: Voice, *, cache_dir: Path | None = None, voices_dir: Path | None = None) -> Speech | None:
+    """The cached Speech for `text` and `voice` when it was spoken before; None otherwise. Never synthesizes."""
+    from reelforge.tts import store
+
+    tokens = text.split()
+    if not tokens or voice.engine != "piper":
+        return None
+    try:
+        info = find_voice(voice.voice_id, voices_dir)
+    except TTSError:
+        return None
+    key = store.speech_key(voice.engine, info.voice_id, voice_fingerprint(info), voice.speed, text)
+    return store.load(tts_cache_dir(cache_dir), key, tokens)
 
 
 def _synthesize_into(folder: Path, key: str, text: str, tokens: list[str], voice: Voice, info: VoiceInfo) -> Speech:

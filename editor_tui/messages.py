@@ -1,0 +1,58 @@
+"""App-wide messages posted by the editor's workers: speech, previews, renders, autosave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.message import Message
+
+
+@dataclass
+class TtsFinished(Message):
+    """A scene's narration was spoken (seconds set) or could not be (error set)."""
+
+    scene_id: str
+    text: str
+    voice: object
+    seconds: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class PreviewReady(Message):
+    """A still frame of a scene was composed into `png` (or failed with `error`)."""
+
+    scene_id: str
+    png: Path | None = None
+    error: str | None = None
+
+
+@dataclass
+class RenderProgress(Message):
+    """How far a render is; a newer one replaces an older one still waiting in the queue."""
+
+    fraction: float
+    stage: str
+    eta_seconds: float | None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RenderProgress)
+
+
+@dataclass
+class RenderFinished(Message):
+    """A render ended: `path` when it produced a file, `cancelled` when the user stopped it, else `error`."""
+
+    path: Path | None = None
+    seconds: float = 0.0
+    cancelled: bool = False
+    error: str | None = None
+
+
+@dataclass
+class AutosaveWritten(Message):
+    """The autosave file was written (or could not be: `error`)."""
+
+    path: Path
+    error: str | None = None

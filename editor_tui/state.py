@@ -1,0 +1,419 @@
+"""The editor's state of record, without Textual: the project, its autosave, changes on disk and known speech lengths."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from reelforge import edit
+from reelforge.checks import assets_folder
+from reelforge.errors import DocumentError, EditError, Problem, ReelforgeError
+from reelforge.estimate import SceneEstimate, estimate_scenes, scenes_seconds
+from reelforge.fileio import write_atomic
+from reelforge.loader import read_json_file, validate_data
+from reelforge.model import Document, Scene
+from reelforge.model.visuals import visual_label
+from reelforge.project import Project, ProjectEvent, document_json, tts
+
+AUTOSAVE_SUFFIX = ".autosave"
+NEW_SCENE_TEXT = "A new scene: write what the voice says here."
+
+
+class DiskChanged(ReelforgeError):
+    """The project file was changed by another program since it was opened or saved."""
+
+
+def autosave_path(path: Path) -> Path:
+    """Where the autosave of the project at `path` lives: PROJECT.json.autosave beside it."""
+    return path.with_name(path.name + AUTOSAVE_SUFFIX)
+
+
+def autosave_to_offer(path: Path) -> Path | None:
+    """The autosave of `path` when it is newer than the project (or the project is gone), else None."""
+    saved = autosave_path(path)
+    if not saved.is_file():
+        return None
+    if not path.exists():
+        return saved
+    return saved if saved.stat().st_mtime_ns > path.stat().st_mtime_ns else None
+
+
+@dataclass(frozen=True)
+class DiskStamp:
+    """What the project file looked like when last read or written: enough to tell whether someone changed it."""
+
+    size: int
+    mtime_ns: int
+    digest: str
+
+    @classmethod
+    def of(cls, path: Path) -> "DiskStamp | None":
+        try:
+            data = path.read_bytes()
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        return cls(stat.st_size, stat.st_mtime_ns, hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True)
+class SpeechLength:
+    """A narration that was spoken, and how long the speech lasts."""
+
+    text: str
+    voice: tuple[str, str, float]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class SceneDraft:
+    """What the scene form holds, as typed: kept while it is not a valid edit so nothing typed is lost."""
+
+    title: str = ""
+    narration: str = ""
+    duration_mode: str = "auto"
+    seconds: str = ""
+    overlays: str = ""
+    transition: str = "cut"
+    transition_seconds: str = "0.5"
+
+
+@dataclass(frozen=True)
+class SceneRow:
+    """One line of the scene list."""
+
+    number: int
+    scene_id: str
+    seconds: float
+    exact: bool
+    excerpt: str
+    visual: str
+    speech: str  # fresh, stale, none, speaking, recorded, silent
+    has_problem: bool
+
+
+@dataclass
+class EditorState:
+    """A project being edited in the editor: every change to the document goes through `apply`, `undo`, `redo`."""
+
+    project: Project
+    disk: DiskStamp | None = None
+    speech: dict[str, SpeechLength] = field(default_factory=dict)
+    speaking: set[str] = field(default_factory=set)
+    drafts: dict[str, SceneDraft] = field(default_factory=dict)
+    draft_errors: dict[str, str] = field(default_factory=dict)
+    autosave_revision: int = 0
+    edits: int = 0
+
+    # --- opening ----------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path) -> "EditorState":
+        """Open an existing project file; DocumentError when it is not a valid document."""
+        path = Path(path)
+        stamp = DiskStamp.of(path)
+        return cls(Project.open(path), disk=stamp)
+
+    @classmethod
+    def create(cls, path: Path, *, name: str, aspect_ratio: str, voice_id: str) -> "EditorState":
+        """A new project with one scene, to be saved at `path` (nothing is written until saved)."""
+        document = validate_data({
+            "version": "1",
+            "name": name,
+            "output": {"aspectRatio": aspect_ratio},
+            "voice": {"voiceId": voice_id},
+            "scenes": [{"id": "intro", "narration": {"text": NEW_SCENE_TEXT}, "visual": {"type": "color", "color": "#101828"}}],
+        })
+        state = cls(Project.new(document, Path(path)), disk=DiskStamp.of(Path(path)))
+        state.autosave_revision = -1  # a new project is unsaved from the start: autosave it too
+        return state
+
+    def recover_autosave(self) -> ProjectEvent:
+        """Replace the document by the autosave's, as one edit (undo goes back to the file's version)."""
+        data = read_json_file(autosave_path(self.path))
+        recovered = validate_data(data)
+        return self.apply(edit.replace_document(recovered, "recover the autosave"))
+
+    # --- what there is ----------------------------------------------------------------------------------
+
+    @property
+    def document(self) -> Document:
+        return self.project.document
+
+    @property
+    def path(self) -> Path:
+        return self.project.path
+
+    @property
+    def dirty(self) -> bool:
+        return self.project.dirty
+
+    @property
+    def assets_dir(self) -> Path:
+        return assets_folder(self.document, self.path.parent.resolve())
+
+    @property
+    def default_output(self) -> Path:
+        """Where a render goes unless the user says otherwise: PROJECT.mp4 beside the project."""
+        return self.path.with_suffix(".mp4")
+
+    def scene(self, scene_id: str) -> Scene | None:
+        for scene in self.document.scenes:
+            if scene.id == scene_id:
+                return scene
+        return None
+
+    def index_of(self, scene_id: str) -> int:
+        return self.document.scene_index(scene_id)
+
+    # --- durations and speech ---------------------------------------------------------------------------
+
+    def voice_key(self) -> tuple[str, str, float]:
+        voice = self.document.voice
+        return (voice.engine, voice.voice_id, voice.speed)
+
+    def spoken_seconds(self, scene: Scene) -> float | None:
+        """The exact length of the scene's speech when it was spoken for its current text and voice."""
+        record = self.speech.get(scene.id)
+        if record is None or scene.narration is None or scene.narration.text != record.text:
+            return None
+        return record.seconds if record.voice == self.voice_key() else None
+
+    def estimates(self) -> list[SceneEstimate]:
+        """Every scene's length: exact where its speech is known, estimated elsewhere."""
+        estimates = estimate_scenes(self.document)
+        scenes = self.document.scenes
+        known = []
+        for index, (scene, estimate) in enumerate(zip(scenes, estimates)):
+            spoken = self.spoken_seconds(scene)
+            if spoken is not None and not estimate.fixed:
+                overlap = 0.0
+                if index < len(scenes) - 1 and scene.transition is not None and scene.transition.type != "cut":
+                    overlap = scene.transition.duration
+                estimate = replace(estimate, seconds=spoken + scene.padding + overlap)
+            known.append(estimate)
+        return known
+
+    def is_exact(self, scene: Scene) -> bool:
+        narrated = scene.narration is not None and scene.narration.text is not None
+        return scene.duration != "auto" or not narrated or self.spoken_seconds(scene) is not None
+
+    def total_seconds(self) -> tuple[float, bool]:
+        """The video's length and whether it is exact (every narrated 'auto' scene spoken)."""
+        document = self.document
+        seconds = scenes_seconds(document, self.estimates())
+        if document.duration is not None:
+            seconds = float(document.duration)
+        block_end = max((block.end for block in document.blocks), default=0.0)
+        return max(seconds, block_end), all(self.is_exact(scene) for scene in document.scenes)
+
+    def speech_state(self, scene: Scene) -> str:
+        if scene.id in self.speaking:
+            return "speaking"
+        if scene.narration is None:
+            return "silent"
+        if scene.narration.text is None:
+            return "recorded"
+        if self.spoken_seconds(scene) is not None:
+            return "fresh"
+        if scene.id in self.speech or tts(scene.id) in self.project.stale:
+            return "stale"
+        return "none"
+
+    def speech_request(self, scene_id: str) -> tuple[str, Any]:
+        """What to speak for a scene (its text and the document's voice); EditError when it has no narration text."""
+        scene = self.scene(scene_id)
+        if scene is None or scene.narration is None or scene.narration.text is None:
+            raise EditError(f"scene {scene_id!r} has no narration text to speak")
+        return scene.narration.text, self.document.voice
+
+    def record_speech(self, scene_id: str, text: str, voice: Any, seconds: float) -> None:
+        """Remember a speech's length; when it matches the scene's current narration, its TTS is fresh."""
+        self.speech[scene_id] = SpeechLength(text, (voice.engine, voice.voice_id, voice.speed), seconds)
+        scene = self.scene(scene_id)
+        if scene is not None and self.spoken_seconds(scene) is not None:
+            self.project.mark_fresh(tts(scene_id))
+
+    # --- the list and the problems ----------------------------------------------------------------------
+
+    def rows(self) -> list[SceneRow]:
+        problems = self.problems()
+        rows = []
+        for index, (scene, estimate) in enumerate(zip(self.document.scenes, self.estimates())):
+            words = scene.narration.words_text if scene.narration else ""
+            prefix = f"scenes[{index}]"
+            has_problem = scene.id in self.draft_errors or any(
+                problem.path == prefix or problem.path.startswith((prefix + ".", prefix + "[")) for problem in problems
+            )
+            rows.append(SceneRow(
+                number=index + 1, scene_id=scene.id, seconds=estimate.seconds, exact=self.is_exact(scene),
+                excerpt=" ".join(words.split()), visual=visual_label(scene.visual),
+                speech=self.speech_state(scene), has_problem=has_problem,
+            ))
+        return rows
+
+    def problems(self) -> list[Problem]:
+        """What validation finds now: the document's checks (missing files...) and form input that is not valid yet."""
+        found = list(self.project.problems())
+        for scene_id, message in self.draft_errors.items():
+            index = next((i for i, scene in enumerate(self.document.scenes) if scene.id == scene_id), None)
+            found.append(Problem(f"scenes[{index}]" if index is not None else "", message))
+        return found
+
+    # --- changes ------------------------------------------------------------------------------------------
+
+    def apply(self, operation: edit.Edit) -> ProjectEvent:
+        """Apply a core edit operation; EditError leaves everything as it was."""
+        before = self.project.document
+        event = self.project.apply(operation)
+        if self.project.document is not before:
+            self.edits += 1
+        return event
+
+    def undo(self) -> ProjectEvent:
+        event = self.project.undo()
+        self.edits += 1
+        return event
+
+    def redo(self) -> ProjectEvent:
+        event = self.project.redo()
+        self.edits += 1
+        return event
+
+    def update_scene_from_form(self, scene_id: str, draft: SceneDraft, changes: Mapping[str, Any] | None,
+                               error: str | None = None) -> ProjectEvent | None:
+        """Apply what the form holds for a scene; when it is not valid, keep it as a draft with its error."""
+        if error is None and changes is not None:
+            try:
+                event = self.apply(edit.update_scene(scene_id, changes))
+            except EditError as exc:
+                error = str(exc)
+            else:
+                self.drafts.pop(scene_id, None)
+                self.draft_errors.pop(scene_id, None)
+                return event
+        self.drafts[scene_id] = draft
+        self.draft_errors[scene_id] = error or "invalid input"
+        return None
+
+    def forget_draft(self, scene_id: str) -> None:
+        self.drafts.pop(scene_id, None)
+        self.draft_errors.pop(scene_id, None)
+
+    def new_scene(self, after_id: str | None) -> tuple[edit.Edit, str]:
+        """The edit that adds a scene after `after_id` (at the end when None), and the new scene's id."""
+        scene_id = edit.new_scene_id(self.document, "scene")
+        index = None if after_id is None else self.index_of(after_id) + 1
+        background = self.document.theme.background
+        scene = {"id": scene_id, "narration": {"text": NEW_SCENE_TEXT}, "visual": {"type": "color", "color": background}}
+        return edit.add_scene(scene, index), scene_id
+
+    def import_asset(self, source: Path) -> str:
+        """Copy a file into the assets folder (a free name when taken by another file); its upload name."""
+        source = Path(source).expanduser()
+        if not source.is_file():
+            raise ReelforgeError(f"not a file: {source}")
+        folder = self.assets_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / source.name
+        number = 2
+        while target.exists() and not _same_file(target, source):
+            target = folder / f"{source.stem}-{number}{source.suffix}"
+            number += 1
+        if not target.exists():
+            tmp = target.with_name(f".{target.name}.importing")
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        return target.name
+
+    # --- saving, autosave and the file on disk ----------------------------------------------------------
+
+    def changed_on_disk(self) -> bool:
+        """True when the project file's content differs from what was last read or written here."""
+        now = DiskStamp.of(self.path)
+        if now is None:
+            return False
+        if self.disk is None:
+            return True
+        if (now.size, now.mtime_ns) == (self.disk.size, self.disk.mtime_ns):
+            return False
+        return now.digest != self.disk.digest
+
+    def save(self, *, overwrite: bool = False) -> ProjectEvent:
+        """Save atomically (the previous version kept as .bak); DiskChanged unless `overwrite` when another program changed it."""
+        if not overwrite and self.changed_on_disk():
+            raise DiskChanged(f"{self.path.name} was changed by another program since it was opened")
+        event = self.project.save()
+        self.disk = DiskStamp.of(self.path)
+        self.remove_autosave()
+        return event
+
+    def autosave_payload(self) -> tuple[Path, str] | None:
+        """The autosave to write now (path and text), or None when there is nothing new since the last one."""
+        if not self.dirty or self.autosave_revision == self.edits:
+            return None
+        self.autosave_revision = self.edits
+        return autosave_path(self.path), document_json(self.document)
+
+    @staticmethod
+    def write_autosave(target: Path, text: str) -> None:
+        """Write an autosave atomically (safe to call from a worker thread)."""
+        write_atomic(target, text)
+
+    def remove_autosave(self) -> None:
+        autosave_path(self.path).unlink(missing_ok=True)
+
+    # --- rendering --------------------------------------------------------------------------------------
+
+    def document_for_render(self) -> dict:
+        """The current document's wire form with file paths made absolute, so it renders from any folder."""
+        data = self.document.to_json_dict()
+        base = self.path.parent.resolve()
+        _absolute_paths(data, base)
+        data["assetsDir"] = str(self.assets_dir)
+        return data
+
+    def scene_preview_document(self, scene_id: str) -> tuple[dict, float]:
+        """A one-scene document showing `scene_id` without speech or music (fast to compose), and the time to show."""
+        index = self.index_of(scene_id)
+        data = self.document_for_render()
+        scene = data["scenes"][index]
+        seconds = max(self.estimates()[index].seconds, 0.5)
+        scene.pop("narration", None)
+        scene.pop("transition", None)
+        scene["duration"] = round(seconds, 3)
+        data["scenes"] = [scene]
+        data.pop("music", None)
+        data.pop("blocks", None)
+        data.pop("duration", None)
+        data["captions"] = {"enabled": False}
+        return data, seconds * 0.6
+
+
+def _absolute_paths(value: Any, base: Path) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "path" and isinstance(item, str) and not Path(item).is_absolute():
+                value[key] = str(base / item)
+            else:
+                _absolute_paths(item, base)
+    elif isinstance(value, list):
+        for item in value:
+            _absolute_paths(item, base)
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    try:
+        return first.stat().st_size == second.stat().st_size and first.read_bytes() == second.read_bytes()
+    except OSError:
+        return False
+
+
+__all__ = [
+    "AUTOSAVE_SUFFIX", "DiskChanged", "DiskStamp", "DocumentError", "EditorState", "SceneDraft", "SceneRow",
+    "SpeechLength", "autosave_path", "autosave_to_offer",
+]

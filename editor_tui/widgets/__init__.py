@@ -1,0 +1,1 @@
+"""The editor's widgets: header, scene list, scene form, problems, image preview."""
