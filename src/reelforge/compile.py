@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from reelforge.captions import caption_styles, scene_captions
 from reelforge.model import CardVisual, ColorVisual, GradientVisual, ImageVisual, VideoVisual
-from reelforge.model.blocks import AudioBlock, ImageBlock, TextBlock, VideoBlock
+from reelforge.model.blocks import AudioBlock, CardBlock, ImageBlock, TextBlock, VideoBlock
 from reelforge.resolve import ResolvedDocument, ResolvedScene
 from reelforge.text_layout import TextLayout
 from reelforge.timebase import FrameRange, to_fraction
@@ -41,8 +41,14 @@ def compile_timeline(resolved: ResolvedDocument) -> Timeline:
         # transitions in and out, where it would not move with the picture.
         text_start, text_end = start + incoming, start + item.frames - transition_frames
         incoming = transition_frames
-        if isinstance(scene.visual, CardVisual):
-            layout.card(scene.visual.card, text_start, text_end - text_start, scene.id)
+        if scene.card_overlay is not None:
+            overlay_card = scene.card_overlay
+            a = start + rate.frames(overlay_card.start)
+            b = start + item.frames if overlay_card.duration is None else min(
+                start + rate.frames(overlay_card.start + overlay_card.duration), start + item.frames)
+            if b > a:
+                timeline.overlays.append(Layer(FrameRange(a, b - a), _card_visual(overlay_card.card, document.theme, None, True),
+                                               f"{scene.id}.cardOverlay"))
         for o_index, overlay in enumerate(scene.overlays):
             a = max(start + rate.frames(overlay.start), text_start)
             b = text_end if overlay.duration is None else min(start + rate.frames(overlay.start + overlay.duration), text_end)
@@ -74,6 +80,8 @@ def compile_timeline(resolved: ResolvedDocument) -> Timeline:
             if isinstance(block, VideoBlock) and block.volume > 0 and media.has_audio:
                 timeline.audio.append(_media_sound(media, FrameRange(a, b - a), to_fraction(block.trim_start), None,
                                                    block.volume, block.loop, owner))
+        elif isinstance(block, CardBlock):
+            timeline.overlays.append(Layer(FrameRange(a, b - a), _card_visual(block.card, document.theme, None, True), owner))
         elif isinstance(block, TextBlock):
             layout.placed(block.text, block.placement, block.style, a, b, owner, layer=6)
         elif isinstance(block, AudioBlock) and media is not None:
@@ -138,10 +146,7 @@ def _scene_visual(item: ResolvedScene, theme) -> Visual:
     if isinstance(visual, GradientVisual):
         return Visual("gradient", colors=tuple(visual.colors), angle=visual.angle)
     if isinstance(visual, CardVisual):
-        # A card sits on its background color shading toward the theme's accent, slowly drifting in.
-        base = visual.background or theme.background
-        return Visual("gradient", colors=(_mix(base, "#000000", 0.35), base, _mix(base, theme.primary, 0.22)),
-                      angle=160.0, motion="zoom_in", motion_amount=0.08)
+        return _card_visual(visual.card, theme, visual.background, False)
     assert item.media is not None
     if isinstance(visual, VideoVisual):
         trim_end = to_fraction(visual.trim_end) if visual.trim_end is not None else None
@@ -163,13 +168,7 @@ def _media_visual(media, fit: str, trim_start: Fraction, trim_end: Fraction | No
     return Visual("video", path=media.path, fit=fit, source_in=trim_start, source_length=length, loop=loop, media_size=size)
 
 
-def _mix(a: str, b: str, amount: float) -> str:
-    """The color `amount` of the way from a to b (#rrggbb; alpha dropped)."""
-    def rgb(color: str) -> list[int]:
-        value = color.lstrip("#")
-        if len(value) in (3, 4):
-            value = "".join(ch * 2 for ch in value)
-        return [int(value[i:i + 2], 16) for i in (0, 2, 4)]
 
-    mixed = [round(x + (y - x) * amount) for x, y in zip(rgb(a), rgb(b))]
-    return "#" + "".join(f"{channel:02x}" for channel in mixed)
+def _card_visual(card, theme, background: str | None, transparent: bool) -> Visual:
+    """A card, drawn by the card registry (manim) over the layer's whole length when the pipeline runs."""
+    return Visual("card", card=card, theme=theme, colors=(background,) if background else (), transparent=transparent)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, is_dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from reelforge.timebase import FrameRange, Rate
 
-VisualKind = Literal["video", "image", "color", "gradient"]
+VisualKind = Literal["video", "image", "color", "gradient", "card"]
 TransitionKind = str  # the model's transition names; "cut" never reaches the timeline
 
 
@@ -32,6 +32,9 @@ class Visual:
     source_length: Fraction | None = None  # usable seconds of the source from source_in (None: unbounded)
     loop: bool = False
     media_size: tuple[int, int] | None = None
+    card: Any = None  # kind "card": the card's model (fields), drawn by the card registry's scene
+    theme: Any = None  # kind "card": the document theme
+    transparent: bool = False  # kind "card": drawn over what is below (an overlay) rather than opaque
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ def _plain(value):
         return float(value) if value.denominator != 1 else int(value)
     if isinstance(value, Path):
         return str(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", by_alias=True)
     if isinstance(value, Rate):
         return value.ffmpeg()
     return value

@@ -18,7 +18,6 @@ from importlib.metadata import EntryPoint, entry_points
 from pydantic import BaseModel
 
 from reelforge.cards.errors import CardError, CardPluginWarning
-from reelforge.model.cards import EndCard, ListItemCard, QuizCard, QuoteCard, StatCard, TitleCard
 
 ENTRY_POINT_GROUP = "reelforge.cards"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -50,14 +49,19 @@ class CardSpec:
             raise CardError(f"card {self.name!r}: cannot load its scene {self.scene!r}: {error}", kind=self.name) from error
 
 
-BUILTIN_SPECS: tuple[CardSpec, ...] = (
-    CardSpec("title", TitleCard, "reelforge.cards.builtin:TitleScene"),
-    CardSpec("list_item", ListItemCard, "reelforge.cards.builtin:ListItemScene"),
-    CardSpec("quiz", QuizCard, "reelforge.cards.builtin:QuizScene"),
-    CardSpec("stat", StatCard, "reelforge.cards.builtin:StatScene"),
-    CardSpec("quote", QuoteCard, "reelforge.cards.builtin:QuoteScene"),
-    CardSpec("end", EndCard, "reelforge.cards.builtin:EndScene"),
-)
+def builtin_specs() -> tuple[CardSpec, ...]:
+    """The six built-in cards. Their models are imported here, not at module level: the document model builds
+    its card union from this registry, so this module must load without the model package."""
+    from reelforge.model.cards import EndCard, ListItemCard, QuizCard, QuoteCard, StatCard, TitleCard
+
+    return (
+        CardSpec("title", TitleCard, "reelforge.cards.builtin:TitleScene"),
+        CardSpec("list_item", ListItemCard, "reelforge.cards.builtin:ListItemScene"),
+        CardSpec("quiz", QuizCard, "reelforge.cards.builtin:QuizScene"),
+        CardSpec("stat", StatCard, "reelforge.cards.builtin:StatScene"),
+        CardSpec("quote", QuoteCard, "reelforge.cards.builtin:QuoteScene"),
+        CardSpec("end", EndCard, "reelforge.cards.builtin:EndScene"),
+    )
 
 
 def _literal_name(model: type[BaseModel]) -> str | None:
@@ -100,7 +104,7 @@ def _load_entry_point(entry: EntryPoint, taken: set[str]) -> CardSpec:
 
 @lru_cache(maxsize=1)
 def _registry() -> dict[str, CardSpec]:
-    specs = {spec.name: spec for spec in BUILTIN_SPECS}
+    specs = {spec.name: spec for spec in builtin_specs()}
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value)):
         try:
             spec = _load_entry_point(entry, set(specs))

@@ -184,6 +184,8 @@ def _card_renderer(sink: FrameSink):
             raise RuntimeError("frames go through CardRenderer.add_frame")
 
         def __getattr__(self, name: str):  # begin/end_animation, add_partial_movie_file, finish, next_section...
+            if name.startswith("__"):
+                raise AttributeError(name)
             return lambda *args, **kwargs: None
 
     class CardRenderer(CairoRenderer):
@@ -221,7 +223,7 @@ def render(request: dict) -> dict:
     transparent = bool(request["transparent"])
     fonts = register_fonts()
 
-    from manim import Scene, config, tempconfig
+    from manim import Scene, tempconfig
 
     from reelforge.cards.scene import FRAME_HEIGHT, CardContext, solid
 
@@ -238,7 +240,6 @@ def render(request: dict) -> dict:
         "media_dir": media, "disable_caching": True, "verbosity": "ERROR", "progress_bar": "none",
         "preview": False, "write_to_movie": False, "save_last_frame": False,
     }):
-        config.disable_caching = True
         output = Path(request["output"])
         sink = FrameSink(output, width, height, fps, frames, transparent)
         try:

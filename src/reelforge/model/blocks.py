@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from reelforge.model.base import FadeSeconds, PositiveSeconds, Seconds, StrictModel
+from reelforge.model.cards import Card
 from reelforge.model.sources import Source
 from reelforge.model.text import OnScreenText, Placement, TextStyle
 
@@ -69,7 +70,14 @@ class AudioBlock(_MediaBlock):
         return self
 
 
+class CardBlock(_TimedBlock):
+    """An animated card drawn over whatever is below it (transparent around its text and shapes)."""
+
+    type: Literal["card"] = Field(description="Block kind.")
+    card: Card = Field(description="Which card and its fields.")
+
+
 Block = Annotated[
-    Union[VideoBlock, ImageBlock, TextBlock, AudioBlock],
+    Union[VideoBlock, ImageBlock, TextBlock, AudioBlock, CardBlock],
     Field(discriminator="type"),
 ]

@@ -86,7 +86,17 @@ class EndCard(StrictModel):
     call_to_action: CardLine | None = Field(default=None, description="What the viewer should do next, e.g. 'Follow for more'.")
 
 
-Card = Annotated[
-    Union[TitleCard, ListItemCard, QuizCard, StatCard, QuoteCard, EndCard],
-    Field(discriminator="card"),
-]
+BUILTIN_CARDS = (TitleCard, ListItemCard, QuizCard, StatCard, QuoteCard, EndCard)
+
+
+def _registered_cards() -> tuple[type, ...]:
+    """The built-in card models plus those of installed `reelforge.cards` plug-ins (they join the schema).
+
+    A document only ever names a card; the registry decides what draws it."""
+    from reelforge.cards.registry import card_specs  # loads without this package: no import cycle
+
+    models = tuple(spec.model for spec in card_specs())
+    return models if models else BUILTIN_CARDS
+
+
+Card = Annotated[Union[_registered_cards()], Field(discriminator="card")]

@@ -8,6 +8,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from reelforge.model.audio import Narration
 from reelforge.model.base import PositiveSeconds, Seconds, StrictModel
+from reelforge.model.cards import Card
 from reelforge.model.text import OnScreenText, Placement, TextStyle
 from reelforge.model.visuals import Visual
 
@@ -28,6 +29,14 @@ class TextOverlay(StrictModel):
     duration: PositiveSeconds | None = Field(default=None, description="Seconds shown; to the scene's end when unset.")
     placement: Placement = Field(default_factory=lambda: Placement(anchor="top", y=0.12), description="Where the text sits.")
     style: TextStyle = Field(default_factory=TextStyle, description="How the text looks.")
+
+
+class CardOverlay(StrictModel):
+    """An animated card drawn over the scene's visual, transparent around its text and shapes."""
+
+    card: Card = Field(description="Which card and its fields.")
+    start: Seconds = Field(default=0.0, description="Seconds after the scene starts.")
+    duration: PositiveSeconds | None = Field(default=None, description="Seconds shown; to the scene's end when unset.")
 
 
 class Transition(StrictModel):
@@ -53,6 +62,7 @@ class Scene(StrictModel):
     narration: Narration | None = Field(default=None, description="What is said; a silent scene when unset.")
     visual: Visual = Field(description="What is shown.")
     overlays: list[TextOverlay] = Field(default_factory=list, max_length=10, description="Text over the visual.")
+    card_overlay: CardOverlay | None = Field(default=None, description="An animated card over the visual.")
     duration: PositiveSeconds | Literal["auto"] = Field(
         default="auto",
         description="'auto': the narration's length plus padding; or fixed seconds.",

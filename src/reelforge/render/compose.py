@@ -137,6 +137,25 @@ class _VideoSource(_Source):
         self.clip.close()
 
 
+class _CardOverlaySource(_Source):
+    """A transparent card: its frame and its alpha, to blend over what is below."""
+
+    def __init__(self, path: Path, fps: float):
+        from moviepy import VideoFileClip
+
+        self.fps = fps
+        self.clip = VideoFileClip(str(path), audio=False, has_mask=True)
+
+    def frame(self, index: int) -> Frame:
+        return self.clip.get_frame(index / self.fps)
+
+    def alpha(self, index: int) -> np.ndarray:
+        return self.clip.mask.get_frame(index / self.fps)
+
+    def close(self) -> None:
+        self.clip.close()
+
+
 def _smoothstep(edge0: float, edge1: float, x: float) -> float:
     t = min(max((x - edge0) / (edge1 - edge0), 0.0), 1.0)
     return t * t * (3 - 2 * t)
@@ -254,7 +273,15 @@ class _TextRenderer:
 class Compositor:
     """Frames of a timeline, composed in numpy. Not thread-safe; close() when done."""
 
-    def __init__(self, timeline: Timeline, workdir: Path):
+    def __init__(self, timeline: Timeline, workdir: Path, cancel=None):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from reelforge.render.cards import render_missing_cards, with_card_files
+
+        timeline = with_card_files(timeline)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # cards first: frames of a card scene need its video
+            for future in render_missing_cards(timeline, pool, cancel).values():
+                future.result()
         self.timeline = timeline
         self.size = (timeline.width, timeline.height)
         self._sources: dict[int, _Source] = {}
@@ -275,6 +302,10 @@ class Compositor:
                                       layer.range.duration, self.size)
             elif v.kind == "image":
                 source = _ImageSource(v, layer.range.duration, self.size)
+            elif v.kind == "card" and v.transparent:
+                source = _CardOverlaySource(v.path, float(self.timeline.rate.value))
+            elif v.kind == "card":
+                source = _VideoSource(Visual("video", path=v.path, fit="cover"), self.size, float(self.timeline.rate.value))
             else:
                 source = _VideoSource(v, self.size, float(self.timeline.rate.value))
             self._sources[key] = source
@@ -300,7 +331,13 @@ class Compositor:
             break
         for layer in self.timeline.overlays:
             if layer.range.start <= index < layer.range.end:
-                frame = self._source(layer).frame(index - layer.range.start)
+                source = self._source(layer)
+                local = index - layer.range.start
+                if isinstance(source, _CardOverlaySource):
+                    alpha = source.alpha(local)[..., None]
+                    frame = (frame * (1 - alpha) + source.frame(local) * alpha + 0.5).astype(np.uint8)
+                else:
+                    frame = source.frame(local)
         return frame
 
     def frame(self, index: int) -> Frame:

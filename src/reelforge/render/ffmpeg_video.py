@@ -58,6 +58,8 @@ class GraphBuilder:
     # -- a layer's visual over `frames` frames of its own time, from `offset` -----------------------
     def visual(self, layer: Layer, offset: int, frames: int) -> str:
         visual = layer.visual
+        if visual.kind == "card":
+            return self._card(visual, offset, frames)
         if visual.kind == "color":
             return self._source(f"color=c={hex_rgb(visual.colors[0])}:s={self.size}:r={self.fps}", frames)
         if visual.kind == "gradient":
@@ -65,6 +67,17 @@ class GraphBuilder:
         if visual.kind == "image":
             return self._image(visual, layer.range.duration, offset, frames)
         return self._video(visual, offset, frames)
+
+    def _card(self, visual: Visual, offset: int, frames: int) -> str:
+        """A rendered card (lossless RLE at the frame's size and rate); transparent ones keep their alpha."""
+        index = self.add_input(["-i", str(visual.path)])
+        out = self.label()
+        pixels = "yuva420p" if visual.transparent else "yuv420p"
+        # fps= only sets the time base the other layers have (xfade and overlay need equal ones); the file
+        # already holds one frame per output frame.
+        self.chains.append(f"[{index}:v]fps={self.fps},trim=start_frame={offset}:end_frame={offset + frames},"
+                           f"setpts=PTS-STARTPTS,format={pixels},setsar=1[{out}]")
+        return out
 
     def _finish(self, head: str, frames: int) -> str:
         out = self.label()

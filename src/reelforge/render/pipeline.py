@@ -20,6 +20,7 @@ from reelforge.fonts import fonts_dir
 from reelforge.loader import load_document
 from reelforge.model import Document
 from reelforge.render.ffmpeg_audio import AUDIO_VERSION, LIMITER, TARGET_LUFS, mix_graph, render_audio
+from reelforge.render.cards import card_layers, render_missing_cards, with_card_files
 from reelforge.render.ffmpeg_video import segment_command
 from reelforge.render.process import CancelToken, RenderCancelled, run_ffmpeg
 from reelforge.render.segments import plan_segments
@@ -27,7 +28,7 @@ from reelforge.resolve import resolve
 from reelforge.timebase import seconds_str
 from reelforge.timeline import Timeline
 
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,9 @@ def render_timeline(
     timings: dict[str, float] = {}
     hits = misses = 0
     temp_out: Path | None = None
+    card_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="card")
     try:
+        timeline = with_card_files(timeline)
         fonts = fonts_dir()
         segments = plan_segments(timeline)
         jobs = []
@@ -181,17 +184,29 @@ def render_timeline(
         audio_cached = cache_root() / "audio" / f"{audio_key}.m4a"
         audio_cached.parent.mkdir(parents=True, exist_ok=True)
         pending = [job for job in jobs if not job[4].is_file()]
+        needed_cards = {Path(value) for job in pending for before, value in zip(job[2], job[2][1:]) if before == "-i"}
+        card_futures = {path: future for path, future in render_missing_cards(timeline, card_pool, cancel).items()
+                        if path in needed_cards}
         hits = len(jobs) - len(pending) + (1 if audio_cached.is_file() else 0)
         misses = len(pending) + (0 if audio_cached.is_file() else 1)
         weights = {f"seg{id(job[0])}": float(job[0].range.duration) for job in pending}
         weights["audio"] = 0.0 if audio_cached.is_file() else max(timeline.frames * 0.08, 1.0)
         weights["mux"] = max(timeline.frames * 0.02, 1.0)
+        card_frames = {layer.visual.path: layer.range.duration for layer in card_layers(timeline)}
+        for path in card_futures:
+            weights[f"card{path.name}"] = card_frames[path] * 0.5
         tracker = _ProgressTracker(weights, on_progress)
         tracker.update("mux", 0, "starting", force=True)
+
+        for path, future in card_futures.items():
+            future.add_done_callback(lambda _f, key=f"card{path.name}": tracker.update(key, weights[key], "cards"))
 
         def render_segment(job) -> None:
             segment, folder, args, tmp_output, cached = job
             key = f"seg{id(segment)}"
+            for before, value in zip(args, args[1:]):  # the cards it shows must be rendered first
+                if before == "-i" and Path(value) in card_futures:
+                    card_futures[Path(value)].result()
             run_ffmpeg(args, cwd=folder, cancel=cancel, what=f"segment at frame {segment.range.start}",
                        on_frame=lambda n: tracker.update(key, n, "video"))
             _publish(tmp_output, cached)
@@ -243,6 +258,7 @@ def render_timeline(
         cancel.cancel()
         raise RenderCancelled("render interrupted") from None
     finally:
+        card_pool.shutdown(wait=True, cancel_futures=True)
         if temp_out is not None:
             temp_out.unlink(missing_ok=True)
         shutil.rmtree(workdir, ignore_errors=True)
@@ -258,11 +274,14 @@ def _concat_escape(path: Path) -> str:
 
 
 def _fingerprints(args: list[str]) -> list[str]:
-    """Content fingerprints of every input file named in ffmpeg arguments."""
+    """Content fingerprints of every input file named in ffmpeg arguments (cards are named by their content
+    already, and may not be rendered yet)."""
+    cards = cache_root() / "cards"
     prints = []
     for before, value in zip(args, args[1:]):
-        if before == "-i" and Path(value).is_file():
-            prints.append(file_fingerprint(Path(value)))
+        path = Path(value)
+        if before == "-i" and path.parent != cards and path.is_file():
+            prints.append(file_fingerprint(path))
     return prints
 
 
