@@ -137,23 +137,56 @@ class _VideoSource(_Source):
         self.clip.close()
 
 
-class _CardOverlaySource(_Source):
-    """A transparent card: its frame and its alpha, to blend over what is below."""
+class _CardSource(_Source):
+    """A rendered card read with PyAV: frames decoded forward, a seek only on a jump (previews)."""
 
-    def __init__(self, path: Path, fps: float):
-        from moviepy import VideoFileClip
+    def __init__(self, path: Path, fps: float, transparent: bool):
+        import av
 
+        self.container = av.open(str(path))
+        self.stream = self.container.streams.video[0]
         self.fps = fps
-        self.clip = VideoFileClip(str(path), audio=False, has_mask=True)
+        self.pixels = "rgba" if transparent else "rgb24"
+        self._decoder = None
+        self._position = -1
+        self._last: np.ndarray | None = None
+
+    def _decoded(self, index: int) -> np.ndarray:
+        if self._last is not None and index == self._position:
+            return self._last
+        if self._decoder is None or not (self._position < index <= self._position + 60):
+            target = int(index / self.fps / self.stream.time_base)
+            self.container.seek(target, stream=self.stream, backward=True)
+            self._decoder = self.container.decode(self.stream)
+        for frame in self._decoder:
+            position = int(round(float(frame.pts * self.stream.time_base) * self.fps))
+            if position >= index:
+                self._position, self._last = position, frame.to_ndarray(format=self.pixels)
+                return self._last
+        raise RenderError(f"card video {Path(self.container.name).name} has no frame {index}")
 
     def frame(self, index: int) -> Frame:
-        return self.clip.get_frame(index / self.fps)
+        return self._decoded(index)[..., :3]
 
-    def alpha(self, index: int) -> np.ndarray:
-        return self.clip.mask.get_frame(index / self.fps)
+    def rgba(self, index: int) -> np.ndarray:
+        return self._decoded(index)
 
     def close(self) -> None:
-        self.clip.close()
+        self.container.close()
+
+
+def blend(picture: Frame, color: np.ndarray, alpha: np.ndarray, *, premultiplied: bool) -> Frame:
+    """`color` over `picture` with coverage `alpha` (uint8), computed only on the rows that have any."""
+    rows = np.flatnonzero(alpha.any(axis=1))
+    if rows.size == 0:
+        return picture
+    top, bottom = rows[0], rows[-1] + 1
+    a = alpha[top:bottom, :, None].astype(np.float32) / 255
+    over = color[top:bottom].astype(np.float32)
+    band = picture[top:bottom].astype(np.float32) * (1 - a) + (over if premultiplied else over * a)
+    out = picture.copy()
+    out[top:bottom] = np.clip(band + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def _smoothstep(edge0: float, edge1: float, x: float) -> float:
@@ -245,10 +278,12 @@ class _TextRenderer:
             raw = self._read(w * h * 6, index)
             if self._next > index:
                 break
-        both = np.frombuffer(raw, np.uint8).reshape(h, 2 * w, 3).astype(np.int16)
+        both = np.frombuffer(raw, np.uint8).reshape(h, 2 * w, 3)
         over_black, over_white = both[:, :w], both[:, w:]
-        alpha = 255 - (over_white - over_black).mean(axis=2, keepdims=True).clip(0, 255)
-        return np.concatenate([over_black.clip(0, 255), alpha], axis=2).astype(np.uint8)
+        # Over white a pixel is color·a + 255·(1 − a); over black color·a: any channel gives the coverage a.
+        difference = over_white[..., 1].astype(np.int16) - over_black[..., 1]
+        alpha = (255 - difference.clip(0, 255)).astype(np.uint8)
+        return np.concatenate([over_black, alpha[..., None]], axis=2)
 
     def _read(self, size: int, index: int) -> bytes:
         assert self._process is not None and self._process.stdout is not None
@@ -302,10 +337,8 @@ class Compositor:
                                       layer.range.duration, self.size)
             elif v.kind == "image":
                 source = _ImageSource(v, layer.range.duration, self.size)
-            elif v.kind == "card" and v.transparent:
-                source = _CardOverlaySource(v.path, float(self.timeline.rate.value))
             elif v.kind == "card":
-                source = _VideoSource(Visual("video", path=v.path, fit="cover"), self.size, float(self.timeline.rate.value))
+                source = _CardSource(v.path, float(self.timeline.rate.value), v.transparent)
             else:
                 source = _VideoSource(v, self.size, float(self.timeline.rate.value))
             self._sources[key] = source
@@ -333,9 +366,9 @@ class Compositor:
             if layer.range.start <= index < layer.range.end:
                 source = self._source(layer)
                 local = index - layer.range.start
-                if isinstance(source, _CardOverlaySource):
-                    alpha = source.alpha(local)[..., None]
-                    frame = (frame * (1 - alpha) + source.frame(local) * alpha + 0.5).astype(np.uint8)
+                if isinstance(source, _CardSource) and layer.visual.transparent:
+                    rgba = source.rgba(local)
+                    frame = blend(frame, rgba[..., :3], rgba[..., 3], premultiplied=False)
                 else:
                     frame = source.frame(local)
         return frame
@@ -348,9 +381,7 @@ class Compositor:
         text = self._text.frame(index)
         if text is None:
             return picture
-        alpha = text[..., 3:4].astype(np.float32) / 255
-        out = picture.astype(np.float32) * (1 - alpha) + text[..., :3].astype(np.float32)
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        return blend(picture, text[..., :3], text[..., 3], premultiplied=True)
 
     def close(self) -> None:
         for source in self._sources.values():
