@@ -73,3 +73,29 @@ def font_file(family: str = "sans", heavy: bool = False) -> Path:
 
 def family_name(family: str = "sans", heavy: bool = False) -> str:
     return FACES[family][1 if heavy else 0].family
+
+
+FONTCONFIG_TEMPLATE = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<!-- Written by reelforge: text is drawn only with the fonts of its pip font packages. -->
+<fontconfig>
+  <dir>{fonts}</dir>
+  <cachedir>{cache}</cachedir>
+</fontconfig>
+"""
+
+
+def fontconfig_env() -> dict[str, str]:
+    """Environment for a process that draws text (libass in ffmpeg, Pango in manim): a fontconfig that knows
+    only reelforge's fonts, so what renders never depends on the fonts a machine happens to have."""
+    from xml.sax.saxutils import escape
+
+    from reelforge.cache import cache_root
+    from reelforge.fileio import write_atomic
+
+    folder = fonts_dir()
+    config = folder.parent / "fonts.conf"
+    text = FONTCONFIG_TEMPLATE.format(fonts=escape(str(folder)), cache=escape(str(cache_root() / "fontconfig")))
+    if not config.is_file() or config.read_text(encoding="utf-8") != text:
+        write_atomic(config, text)
+    return {"FONTCONFIG_FILE": str(config)}

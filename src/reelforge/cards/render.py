@@ -145,7 +145,9 @@ def render_card(card: BaseModel, theme: Theme, *, width: int, height: int, fps: 
 
 def _worker_env() -> dict[str, str]:
     """The caller's environment, with its sys.path (so the worker sees the same reelforge and plug-ins)."""
-    env = dict(os.environ)
+    from reelforge.fonts import fontconfig_env
+
+    env = {**os.environ, **fontconfig_env()}  # Pango sees only reelforge's fonts
     paths = [p for p in sys.path if p and os.path.isdir(p)]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reelforge.render.process import RenderError, ffmpeg_exe
+from reelforge.render.process import RenderError, ffmpeg_env, ffmpeg_exe
 from reelforge.timeline import Layer, Timeline, Visual
 
 Frame = np.ndarray  # (height, width, 3) uint8
@@ -265,7 +265,7 @@ class _TextRenderer:
         self._process = subprocess.Popen(
             [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", graph,
              "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
-            cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ffmpeg_env())
         self._next = index
 
     def frame(self, index: int) -> np.ndarray | None:

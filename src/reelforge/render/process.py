@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
@@ -50,10 +49,13 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-@dataclass
-class FfmpegRun:
-    args: list[str]
-    cwd: Path | None = None
+def ffmpeg_env() -> dict[str, str]:
+    """The environment ffmpeg runs in: ours, with a fontconfig that sees only reelforge's fonts."""
+    import os
+
+    from reelforge.fonts import fontconfig_env
+
+    return {**os.environ, **fontconfig_env()}
 
 
 def run_ffmpeg(
@@ -66,7 +68,8 @@ def run_ffmpeg(
 ) -> str:
     """Run ffmpeg with `args`; report output frames as they come; return stderr. Raises on failure/cancel."""
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats", *args]
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                               env=ffmpeg_env())
     stderr_lines: list[str] = []
     reader = threading.Thread(target=lambda: stderr_lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
     reader.start()
