@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 pytest.importorskip("textual")
 
 from PIL import Image  # noqa: E402
-from textual.widgets import Input, OptionList, Select, TabbedContent  # noqa: E402
+from textual.widgets import Input, Label, OptionList, Select, TabbedContent  # noqa: E402
 
 from editor_tui.app import EditorApp  # noqa: E402
 from editor_tui.screens.captions import CaptionsScreen  # noqa: E402
@@ -32,10 +33,12 @@ from editor_tui.screens.visual_picker import VisualPicker  # noqa: E402
 from editor_tui.state import autosave_path  # noqa: E402
 from editor_tui.widgets.preview import HalfBlockImage, graphics_protocol, halfblock_strips  # noqa: E402
 from editor_tui.widgets.scene_list import SceneList  # noqa: E402
+from reelforge.cards.registry import card_names  # noqa: E402
 from textual.geometry import Size  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (120, 36)
+BUILTIN_CARD_LABELS = ["title", "list item", "quiz", "stat", "quote", "end"]
 
 PROJECT = {
     "version": "1",
@@ -269,6 +272,26 @@ async def test_visual_picker_sets_a_color_and_imports_a_file(project_file: Path,
         assert saved(project_file)["scenes"][1]["visual"]["type"] == "color"
 
 
+def card_kind_labels(picker: VisualPicker) -> list[str]:
+    """What the card kind select offers, as its drop-down list shows it."""
+    return [str(option.prompt) for option in picker.query_one("#card-kind", Select).query_one(OptionList).options]
+
+
+@run_async
+async def test_visual_picker_lists_every_registered_card(project_file: Path):
+    app = make_app(project_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        picker = app.screen
+        picker.query_one(TabbedContent).active = "card"
+        await pilot.pause()
+        await pilot.click("#card-kind")
+        await pilot.pause()
+        labels = card_kind_labels(picker)
+        assert labels[:6] == BUILTIN_CARD_LABELS
+        assert labels == [name.replace("_", " ") for name in card_names()], "installed plug-in cards follow"
+
+
 @run_async
 async def test_visual_picker_makes_cards_and_gradients(project_file: Path):
     app = make_app(project_file)
@@ -277,9 +300,11 @@ async def test_visual_picker_makes_cards_and_gradients(project_file: Path):
         await pilot.press("v")
         picker = app.screen
         picker.query_one(TabbedContent).active = "card"
+        assert picker.query_one("#card-kind", Select).value == "end", "the scene's card is selected"
+        assert picker.query_one("#card-end-title", Input).value == "Bye", "and its fields filled"
         picker.query_one("#card-kind", Select).value = "quiz"
-        picker.query_one("#card-first", Input).value = "Which is deepest?"
-        picker.query_one("#card-second", Input).value = "Pacific | Atlantic"
+        picker.query_one("#card-quiz-question", Input).value = "Which is deepest?"
+        picker.query_one("#card-quiz-choices", Input).value = "Pacific | Atlantic"
         await pilot.pause()
         await pilot.click("#use")
         await pilot.pause()
@@ -295,6 +320,130 @@ async def test_visual_picker_makes_cards_and_gradients(project_file: Path):
         await pilot.press("ctrl+s")
         assert saved(project_file)["scenes"][2]["visual"] == {"type": "gradient", "colors": ["#000000", "#ffffff"],
                                                               "angle": 180.0}
+
+
+@pytest.fixture
+def badge_plugin(tmp_path: Path) -> Path:
+    """A real installed plug-in distribution (dist-info with entry_points.txt) adding a `badge` card whose model
+    has a str, an int, a bool and a Literal field. Returns the folder to put on the path."""
+    folder = tmp_path / "site"
+    info = folder / "reelforge_editor_test_cards-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: reelforge-editor-test-cards\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[reelforge.cards]\nbadge = reelforge_editor_test_cards:SPEC\n")
+    (folder / "reelforge_editor_test_cards.py").write_text(textwrap.dedent('''\
+        from typing import Literal
+        from pydantic import BaseModel, ConfigDict, Field
+        from pydantic.alias_generators import to_camel
+        from reelforge.cards import CardSpec
+
+        class BadgeCard(BaseModel):
+            """A badge that pops in."""
+
+            model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, serialize_by_alias=True)
+            card: Literal["badge"]
+            badge_text: str = Field(description="What the badge says.")
+            count: int = Field(description="The number on the badge.")
+            is_shiny: bool = Field(default=False, description="Whether it sparkles.")
+            tone: Literal["calm", "loud"] = Field(default="calm", description="How it looks.")
+
+        SPEC = CardSpec("badge", BadgeCard, "reelforge_editor_test_cards:BadgeScene", version="1")
+        '''))
+    return folder
+
+
+# Drives the picker with the `badge` plug-in card and prints what it saw, as JSON. It runs in its own process:
+# the document model builds its card union from the registry when `reelforge.model` is first imported, and this
+# test process imported it (through the editor) long before the fixture made the plug-in. Registering the plug-in
+# here and refreshing the registry would list the card but not let a document hold it; a fresh interpreter with
+# the plug-in on its path is what a user who installed it gets.
+PLUGIN_DRIVER = """\
+import asyncio, json, sys
+from pathlib import Path
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, TabbedContent
+from editor_tui.app import EditorApp
+
+async def drive(path):
+    seen = {}
+    app = EditorApp(path, autosave_seconds=0.2, disk_poll_seconds=0.2)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("v")
+        picker = app.screen
+        picker.query_one(TabbedContent).active = "card"
+        await pilot.pause()
+        kinds = picker.query_one("#card-kind", Select)
+        seen["kinds"] = [str(option.prompt) for option in kinds.query_one(OptionList).options]
+        kinds.value = "badge"
+        await pilot.pause()
+        form = picker.query_one("#card-form-badge")
+        seen["inputs"] = {w.id: type(w).__name__ for w in form.query("Input, Checkbox, Select")}
+        seen["labels"] = [str(w.content) for w in form.query(Label)] + [str(w.label) for w in form.query(Checkbox)]
+        seen["tone"] = form.query_one("#card-badge-tone", Select).value
+        error = picker.query_one("#pick-error", Label)
+
+        await pilot.click("#use")
+        await pilot.pause()
+        seen["empty"] = [str(error.content), app.screen is picker]
+
+        await pilot.click("#card-badge-badge_text")
+        await pilot.press(*"Hi there")
+        await pilot.click("#card-badge-count")
+        await pilot.press(*"lots")
+        await pilot.click("#card-badge-is_shiny")
+        form.query_one("#card-badge-tone", Select).value = "loud"
+        await pilot.pause()
+        await pilot.click("#use")
+        await pilot.pause()
+        seen["bad_int"] = [str(error.content), app.screen is picker, app.focused.id]
+
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "7", "enter")
+        await pilot.pause()
+        seen["closed"] = app.screen is not picker
+        await pilot.press("ctrl+s")
+        seen["form_visual"] = str(app.screen.query_one("#visual-name", Label).content)
+    print(json.dumps(seen))
+
+asyncio.run(drive(Path(sys.argv[1])))
+"""
+
+
+def test_visual_picker_builds_a_form_for_a_plugin_card(project_file: Path, badge_plugin: Path, tmp_path: Path):
+    driver = tmp_path / "drive_picker.py"
+    driver.write_text(PLUGIN_DRIVER, encoding="utf-8")
+    path = os.pathsep.join([str(badge_plugin), str(REPO), os.environ.get("PYTHONPATH", "")])
+    result = subprocess.run([sys.executable, str(driver), str(project_file)],
+                            capture_output=True, text=True, cwd=REPO, timeout=120,
+                            env={**os.environ, "PYTHONPATH": path})
+    assert result.returncode == 0, result.stderr[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert seen["kinds"][:6] == BUILTIN_CARD_LABELS and "badge" in seen["kinds"]
+    assert seen["inputs"] == {"card-badge-badge_text": "Input", "card-badge-count": "Input",
+                              "card-badge-is_shiny": "Checkbox", "card-badge-tone": "Select"}
+    assert seen["labels"] == ["badgeText  What the badge says.", "count  The number on the badge.",
+                              "tone  How it looks.", "isShiny  Whether it sparkles."]
+    assert seen["tone"] == "calm", "a Literal field starts at its default"
+    assert seen["empty"] == ["badgeText: Field required", True], "the model's error, inline; the dialog stays"
+    assert seen["bad_int"] == ["count: 'lots' is not a whole number", True, "card-badge-count"]
+    assert seen["closed"]
+    assert saved(project_file)["scenes"][0]["visual"] == {
+        "type": "card", "card": {"card": "badge", "badgeText": "Hi there", "count": 7, "isShiny": True, "tone": "loud"}}
+    assert seen["form_visual"] == "card:badge"
+
+
+@run_async
+async def test_the_form_names_a_card_overlay_with_the_visual(project_file: Path):
+    document = saved(project_file)
+    document["scenes"][1]["cardOverlay"] = {"card": {"card": "stat", "value": 42}}
+    project_file.write_text(json.dumps(document), encoding="utf-8")
+    app = make_app(project_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await select_scene(pilot, app, "middle")
+        assert str(app.screen.query_one("#visual-name", Label).content) == "#203040"
+        assert str(app.screen.query_one("#card-overlay-name", Label).content) == "+ card:stat"
+        assert app.screen.query_one("#card-overlay-row").display
+        await select_scene(pilot, app, "intro")
+        assert not app.screen.query_one("#card-overlay-row").display
 
 
 @run_async

@@ -32,6 +32,12 @@ def _seconds(text: str, what: str) -> float:
     return value
 
 
+def card_overlay_name(scene: Scene) -> str:
+    """The card drawn over the scene's visual, if any: "+ card:stat"."""
+    overlay = scene.card_overlay
+    return f"+ card:{overlay.card.card}" if overlay is not None else ""
+
+
 def draft_of(scene: Scene) -> SceneDraft:
     """The form's fields for a scene, as text."""
     narration = scene.narration
@@ -99,6 +105,9 @@ class SceneForm(VerticalScroll):
             yield Label("Visual", classes="row-label")
             yield Label("", id="visual-name")
             yield Button("Pick (v)", id="pick-visual", compact=True)
+        with Horizontal(classes="field-row", id="card-overlay-row"):  # under the visual's name, when there is one
+            yield Label("", classes="row-label")
+            yield Label("", id="card-overlay-name")
         with Horizontal(classes="field-row"):
             yield Label("Length", classes="row-label")
             yield Select([("auto", "auto"), ("fixed", "fixed")], value="auto", allow_blank=False,
@@ -128,6 +137,8 @@ class SceneForm(VerticalScroll):
             narration.read_only = recorded
             narration.border_subtitle = "recorded: transcript only" if recorded else None
             self.query_one("#visual-name", Label).update(visual_label(scene.visual))
+            self.query_one("#card-overlay-name", Label).update(card_overlay_name(scene))
+            self.query_one("#card-overlay-row").display = scene.card_overlay is not None
             self.query_one("#duration-mode", Select).value = shown.duration_mode
             seconds = self.query_one("#seconds", Input)
             seconds.value = shown.seconds
