@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from reelforge.colors import ass_color, rgba
 from reelforge.model.captions import Captions
 from reelforge.model.theme import Theme
 from reelforge.speech import WordTiming
@@ -52,16 +53,6 @@ def group_words(words: tuple[WordTiming, ...] | list[WordTiming], per_line: int,
 
 def ass_escape(text: str) -> str:
     return text.replace("\\", "\u29f5").replace("{", "(").replace("}", ")").replace("\n", "\\N")
-
-
-def ass_color(hex_color: str) -> str:
-    """#rrggbb[aa] → ASS &HAABBGGRR (ASS alpha: 00 opaque, FF transparent)."""
-    value = hex_color.lstrip("#")
-    if len(value) in (3, 4):
-        value = "".join(ch * 2 for ch in value)
-    r, g, b = value[0:2], value[2:4], value[4:6]
-    alpha = 255 - int(value[6:8], 16) if len(value) == 8 else 0
-    return f"&H{alpha:02X}{b}{g}{r}".upper()
 
 
 def caption_styles(captions: Captions, theme: Theme, width: int, height: int) -> dict[str, TextStyleSpec]:
@@ -167,8 +158,8 @@ def build_ass(events: list[TextEvent], styles: dict[str, TextStyleSpec], size: t
     for name, spec in styles.items():
         subs.styles[name] = pysubs2.SSAStyle(
             fontname=spec.font, fontsize=spec.size,
-            primarycolor=_color(spec.primary), secondarycolor=_color(spec.secondary),
-            outlinecolor=_color(spec.outline_color), backcolor=_color(spec.back_color),
+            primarycolor=_ass_style_color(spec.primary), secondarycolor=_ass_style_color(spec.secondary),
+            outlinecolor=_ass_style_color(spec.outline_color), backcolor=_ass_style_color(spec.back_color),
             bold=spec.bold, italic=spec.italic, outline=spec.outline, shadow=spec.shadow,
             borderstyle=spec.border_style, alignment=pysubs2.Alignment(spec.alignment),
             marginl=spec.margin_l, marginr=spec.margin_r, marginv=spec.margin_v, spacing=spec.spacing,
@@ -181,11 +172,8 @@ def build_ass(events: list[TextEvent], styles: dict[str, TextStyleSpec], size: t
     return subs
 
 
-def _color(hex_color: str):
+def _ass_style_color(color: str):
     import pysubs2
 
-    value = hex_color.lstrip("#")
-    if len(value) in (3, 4):
-        value = "".join(ch * 2 for ch in value)
-    alpha = 255 - int(value[6:8], 16) if len(value) == 8 else 0
-    return pysubs2.Color(int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16), alpha)
+    red, green, blue, alpha = rgba(color)
+    return pysubs2.Color(red, green, blue, 255 - alpha)

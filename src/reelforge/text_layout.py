@@ -63,11 +63,3 @@ class TextLayout:
         )
         tags = f"\\an{alignment}\\pos({x:.0f},{y:.0f})" + ("\\fad(150,150)" if fade else "")
         self._add(start, end, style_name, f"{{{tags}}}{ass_escape(text)}", layer, "overlay", owner)
-
-
-def hex_rgb(color: str) -> str:
-    """#rgb[a]/#rrggbb[aa] → 0xRRGGBB for ffmpeg (alpha dropped)."""
-    value = color.lstrip("#")
-    if len(value) in (3, 4):
-        value = "".join(ch * 2 for ch in value)
-    return "0x" + value[:6]

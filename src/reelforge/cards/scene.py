@@ -79,12 +79,10 @@ class CardContext:
 
 
 def hex_rgb(color: str) -> tuple[float, float, float, float]:
-    value = color.lstrip("#")
-    if len(value) in (3, 4):
-        value = "".join(ch * 2 for ch in value)
-    value = value + "ff" if len(value) == 6 else value
-    r, g, b, a = (int(value[i:i + 2], 16) / 255 for i in (0, 2, 4, 6))
-    return r, g, b, a
+    """Red, green, blue and alpha of a document color, 0 to 1."""
+    from reelforge.colors import rgba
+
+    return tuple(channel / 255 for channel in rgba(color))  # type: ignore[return-value]
 
 
 def solid(color: str) -> str:

@@ -12,17 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
+from reelforge.colors import rgb
 from reelforge.render.process import RenderError, ffmpeg_env, ffmpeg_exe
 from reelforge.timeline import Layer, Timeline, Visual
 
 Frame = np.ndarray  # (height, width, 3) uint8
-
-
-def _rgb(color: str) -> tuple[int, int, int]:
-    value = color.lstrip("#")
-    if len(value) in (3, 4):
-        value = "".join(ch * 2 for ch in value)
-    return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
 class _Source:
@@ -38,7 +32,7 @@ class _Source:
 class _ColorSource(_Source):
     def __init__(self, color: str, size: tuple[int, int]):
         self._frame = np.empty((size[1], size[0], 3), np.uint8)
-        self._frame[:] = _rgb(color)
+        self._frame[:] = rgb(color)
 
     def frame(self, index: int) -> Frame:
         return self._frame

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reelforge.captions import build_ass
 from reelforge.render.segments import Segment
-from reelforge.text_layout import hex_rgb
+from reelforge.colors import ffmpeg_color
 from reelforge.timebase import Rate, seconds_str
 from reelforge.timeline import Layer, Timeline, Visual
 
@@ -61,7 +61,7 @@ class GraphBuilder:
         if visual.kind == "card":
             return self._card(visual, offset, frames)
         if visual.kind == "color":
-            return self._source(f"color=c={hex_rgb(visual.colors[0])}:s={self.size}:r={self.fps}", frames)
+            return self._source(f"color=c={ffmpeg_color(visual.colors[0])}:s={self.size}:r={self.fps}", frames)
         if visual.kind == "gradient":
             return self._gradient(visual, layer.range.duration, offset, frames)
         if visual.kind == "image":

@@ -8,13 +8,7 @@ import tempfile
 from pathlib import Path
 
 from reelforge.cache import cache_root, content_key
-
-
-def _rgb(color: str) -> tuple[float, float, float]:
-    value = color.lstrip("#")
-    if len(value) in (3, 4):
-        value = "".join(ch * 2 for ch in value)
-    return tuple(int(value[i:i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+from reelforge.colors import rgb
 
 
 def gradient_png(colors: tuple[str, ...], angle: float, width: int, height: int) -> Path:
@@ -32,7 +26,7 @@ def gradient_png(colors: tuple[str, ...], angle: float, width: int, height: int)
     projection = (xs - width / 2) * dx + (ys - height / 2) * dy
     half = abs(dx) * width / 2 + abs(dy) * height / 2
     position = np.clip((projection / max(half, 1e-6) + 1) / 2, 0, 1) * (len(colors) - 1)
-    stops = np.array([_rgb(c) for c in colors], dtype=np.float32)
+    stops = np.array([rgb(c) for c in colors], dtype=np.float32)
     low = np.floor(position).astype(np.int32).clip(0, len(colors) - 2)
     frac = (position - low)[..., None]
     pixels = stops[low] * (1 - frac) + stops[low + 1] * frac
