@@ -646,6 +646,20 @@ def test_a_trimmed_clip_loops_its_trimmed_part(trimmed_loop: Rendered, assets: P
         assert abs(index - wanted) <= 1 and error < 0.4 * median, f"frame {k} shows clip frame {index}, not {wanted}"
 
 
+def test_a_looping_clip_that_wraps_inside_a_transition_renders(workdir: Path, assets: Path):
+    # The loop's pieces are joined inside the transition segment; xfade needs both sides on one time base.
+    document = {
+        "version": "1", "name": "Loop in a transition", "output": {"quality": "draft", "aspectRatio": "1:1", "resolution": "720p"},
+        "scenes": [
+            {"id": "loop", "duration": 2.5, "transition": {"type": "slide_left", "duration": 0.6},
+             "visual": {"type": "video", "source": {"uploadName": "steps.mp4"}, "trimStart": 0.5, "trimEnd": 1.5}},
+            {"id": "after", "duration": 1, "visual": {"type": "color", "color": "#336699"}},
+        ],
+    }
+    rendered = render_document(document, workdir / "loop-in-transition.mp4", assets=assets)
+    assert probe(rendered.path).video.packets == round((2.5 + 1 - 0.6) * 30)
+
+
 def pitch_every_quarter_second(samples: np.ndarray, seconds: float) -> str:
     """'L' or 'H' for each quarter second: which of the clip's two tones is louder there."""
     marks = ""

@@ -12,6 +12,10 @@ from reelforge.colors import ffmpeg_color
 from reelforge.timebase import Rate, seconds_str
 from reelforge.timeline import Layer, Timeline, Visual
 
+# Where a segment's first frame sits on the clock of its subtitle file: far enough in that lines which began in
+# earlier segments keep non-negative times (ASS has none below zero).
+TEXT_CLOCK_SECONDS = 3600
+
 ENCODER = {
     # quality: (x264 preset, crf)
     "draft": ("ultrafast", 30),
@@ -81,7 +85,10 @@ class GraphBuilder:
 
     def _finish(self, head: str, frames: int) -> str:
         out = self.label()
-        self.chains.append(f"{head},trim=end_frame={frames},setpts=PTS-STARTPTS,format=yuv420p,setsar=1[{out}]")
+        # settb: every layer ends on the output rate's time base (concat, for one, leaves another), which
+        # xfade and overlay require of their inputs.
+        self.chains.append(f"{head},trim=end_frame={frames},setpts=PTS-STARTPTS,settb=1/({self.fps}),"
+                           f"format=yuv420p,setsar=1[{out}]")
         return out
 
     def _source(self, source: str, frames: int) -> str:
@@ -174,6 +181,9 @@ class GraphBuilder:
         self.chains.append(f"[{fitted}]tpad=stop_mode=clone:stop_duration={seconds_str(need)}[{padded}]")
         return self._finish(f"[{padded}]null", frames)
 
+    def text_clock_frames(self) -> int:
+        return self.timeline.rate.frames(TEXT_CLOCK_SECONDS)
+
     # -- a whole segment ----------------------------------------------------------------------------
     def segment(self, segment: Segment, ass_name: str | None, fonts_dir: Path) -> str:
         frames = segment.range.duration
@@ -203,7 +213,10 @@ class GraphBuilder:
         if ass_name is not None:
             out = self.label()
             fonts = str(fonts_dir).replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
-            self.chains.append(f"[{base}]ass=filename={ass_name}:fontsdir='{fonts}'[{out}]")
+            # The segment plays at TEXT_CLOCK_SECONDS on the subtitle clock, so a line that began in an earlier
+            # segment keeps its place in its animation (\t, \fad) instead of starting it again here.
+            self.chains.append(f"[{base}]settb=1/({self.fps}),setpts=PTS-STARTPTS+{self.text_clock_frames()},"
+                               f"ass=filename={ass_name}:fontsdir='{fonts}'[{out}]")
             base = out
         final = "vout"
         self.chains.append(f"[{base}]format=yuv420p,trim=end_frame={frames},setpts=PTS-STARTPTS[{final}]")
@@ -218,7 +231,7 @@ def segment_command(timeline: Timeline, segment: Segment, workdir: Path, fonts_d
     ass_name = None
     if segment.texts:
         subs = build_ass(list(segment.texts), timeline.styles, (timeline.width, timeline.height), timeline.rate,
-                         offset=segment.range.start)
+                         offset=segment.range.start - builder.text_clock_frames())
         ass_text = subs.to_string("ass")
         ass_name = "text.ass"
         (workdir / ass_name).write_text(ass_text, encoding="utf-8")

@@ -28,7 +28,7 @@ from reelforge.resolve import resolve
 from reelforge.timebase import seconds_str
 from reelforge.timeline import Timeline
 
-PIPELINE_VERSION = "2"
+PIPELINE_VERSION = "4"
 
 
 @dataclass(frozen=True)
