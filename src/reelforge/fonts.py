@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -48,17 +49,21 @@ def fonts_dir() -> Path:
     from reelforge.cache import cache_root
 
     folder = cache_root() / "fonts"
-    folder.mkdir(parents=True, exist_ok=True)
-    for package, name in _wanted_files():
-        target = _package_file(package, name)
-        link = folder / name
-        if link.is_symlink() and os.readlink(link) == str(target):
-            continue
-        tmp = folder / f".{name}.{os.getpid()}.tmp"
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(target)
-        os.replace(tmp, link)
+    with _FONTS_LOCK:  # threads (cards rendering side by side) must not race on the same temp link
+        folder.mkdir(parents=True, exist_ok=True)
+        for package, name in _wanted_files():
+            target = _package_file(package, name)
+            link = folder / name
+            if link.is_symlink() and os.readlink(link) == str(target):
+                continue
+            tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"  # other processes too
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(target)
+            os.replace(tmp, link)
     return folder
+
+
+_FONTS_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
