@@ -370,12 +370,13 @@ class EditorState:
     # --- rendering --------------------------------------------------------------------------------------
 
     def document_for_render(self) -> dict:
-        """The current document's wire form with file paths made absolute, so it renders from any folder."""
-        data = self.document.to_json_dict()
-        base = self.path.parent.resolve()
-        _absolute_paths(data, base)
-        data["assetsDir"] = str(self.assets_dir)
-        return data
+        """The current document's wire form (unsaved edits included); render it with `base_dir`."""
+        return self.document.to_json_dict()
+
+    @property
+    def base_dir(self) -> Path:
+        """Where the project's relative paths resolve: the project file's folder."""
+        return self.path.parent.resolve()
 
     def scene_preview_document(self, scene_id: str) -> tuple[dict, float]:
         """A one-scene document showing `scene_id` without speech or music (fast to compose), and the time to show."""
@@ -392,18 +393,6 @@ class EditorState:
         data.pop("duration", None)
         data["captions"] = {"enabled": False}
         return data, seconds * 0.6
-
-
-def _absolute_paths(value: Any, base: Path) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key == "path" and isinstance(item, str) and not Path(item).is_absolute():
-                value[key] = str(base / item)
-            else:
-                _absolute_paths(item, base)
-    elif isinstance(value, list):
-        for item in value:
-            _absolute_paths(item, base)
 
 
 def _same_file(first: Path, second: Path) -> bool:

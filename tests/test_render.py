@@ -660,6 +660,19 @@ def test_a_looping_clip_that_wraps_inside_a_transition_renders(workdir: Path, as
     assert probe(rendered.path).video.packets == round((2.5 + 1 - 0.6) * 30)
 
 
+def test_a_dict_document_resolves_relative_paths_from_base_dir(workdir: Path, assets: Path, monkeypatch):
+    # Front ends (the editor) render unsaved documents as dicts: `path` sources resolve from base_dir, not the cwd.
+    document = {
+        "version": "1", "name": "Relative", "output": {"quality": "draft", "aspectRatio": "1:1", "resolution": "720p"},
+        "scenes": [{"id": "clip", "duration": 1, "visual": {"type": "video", "source": {"path": "steps.mp4"}}}],
+    }
+    monkeypatch.chdir(workdir)
+    with pytest.raises(MediaError):
+        render_document(document, workdir / "relative-cwd.mp4")
+    rendered = render_document(document, workdir / "relative.mp4", base_dir=assets)
+    assert probe(rendered.path).video.packets == 30
+
+
 def pitch_every_quarter_second(samples: np.ndarray, seconds: float) -> str:
     """'L' or 'H' for each quarter second: which of the clip's two tones is louder there."""
     marks = ""

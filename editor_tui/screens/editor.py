@@ -349,15 +349,15 @@ class EditorScreen(Screen):
         screen = PreviewScreen(scene_id, at_seconds)
         self.app.push_screen(screen)
         out = preview_path(self.editor_app.work_dir, scene_id)
-        self.make_preview(screen, scene_id, document, at_seconds, out, self.state.assets_dir)
+        self.make_preview(screen, scene_id, document, at_seconds, out, self.state.assets_dir, self.state.base_dir)
 
     @work(thread=True, exclusive=True, group="preview")
     def make_preview(self, screen: "PreviewScreen", scene_id: str, document: dict, at_seconds: float, out: Path,
-                     assets: Path) -> None:
+                     assets: Path, base_dir: Path) -> None:
         from reelforge.preview import frame_png
 
         try:
-            png = frame_png(document, at_seconds, out, assets=assets, quality="draft")
+            png = frame_png(document, at_seconds, out, assets=assets, quality="draft", base_dir=base_dir)
         except (ReelforgeError, OSError) as exc:
             screen.post_message(PreviewReady(scene_id, error=str(exc)))
         else:
@@ -369,7 +369,8 @@ class EditorScreen(Screen):
         self.commit_form()
         state = self.state
         screen = RenderScreen(state.document_for_render(), output=state.default_output,
-                              quality=state.document.output.quality, assets=state.assets_dir)
+                              quality=state.document.output.quality, assets=state.assets_dir,
+                              base_dir=state.base_dir)
         self.app.push_screen(screen, self.render_finished)
 
     def render_finished(self, finished: RenderFinished | None) -> None:

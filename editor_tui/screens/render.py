@@ -33,9 +33,11 @@ class RenderScreen(ModalScreen[RenderFinished | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="render.cancel")]
 
-    def __init__(self, document: dict[str, Any], *, output: Path, quality: str, assets: Path | None = None) -> None:
+    def __init__(self, document: dict[str, Any], *, output: Path, quality: str, assets: Path | None = None,
+                 base_dir: Path | None = None) -> None:
         super().__init__()
         self.document = document
+        self.base_dir = base_dir
         self.output = output
         self.quality = quality
         self.assets = assets
@@ -87,6 +89,7 @@ class RenderScreen(ModalScreen[RenderFinished | None]):
         started = time.monotonic()
         try:
             result = render(document, output, assets=self.assets, quality=quality, cancel=self.token,
+                            base_dir=self.base_dir,
                             on_progress=lambda p: self.post_message(RenderProgress(p.fraction, p.stage, p.eta_seconds)))
         except RenderCancelled:
             self.post_message(RenderFinished(cancelled=True))

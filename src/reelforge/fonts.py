@@ -42,6 +42,9 @@ def _package_file(package: str, name: str) -> Path:
     return path
 
 
+_FONTS_LOCK = threading.Lock()
+
+
 def fonts_dir() -> Path:
     """A folder holding exactly reelforge's font files (links), for libass's `fontsdir`.
 
@@ -62,8 +65,6 @@ def fonts_dir() -> Path:
             os.replace(tmp, link)
     return folder
 
-
-_FONTS_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
