@@ -133,6 +133,25 @@ def test_cache_hit_reuses_the_files_without_the_model(two_sentences, cache_dir, 
     assert result.stdout.strip() == str(two_sentences.audio_path)
 
 
+def test_an_edited_narration_keeps_its_unchanged_sentences_sample_for_sample(two_sentences, cache_dir, empty_voices):
+    # piper's output varies a little per synthesis; sentences said before are reused from the sentence cache, so
+    # editing one sentence leaves the audio (and the captions) of the others exactly as they were.
+    first_sentence = TWO_SENTENCES.split(". ")[0] + "."
+    edited_text = first_sentence + " Slowly, the tired sailors waited for the morning tide."
+    before = stats.sentence_hits
+    edited = synthesize(edited_text, Voice(), cache_dir=cache_dir, voices_dir=empty_voices)
+    assert stats.sentence_hits == before + 1
+    assert_well_formed(edited, edited_text)
+    _, old_audio = read_audio(two_sentences.audio_path)
+    _, new_audio = read_audio(edited.audio_path)
+    words = len(first_sentence.split())
+    assert [w.end for w in edited.words[:words]] == [w.end for w in two_sentences.words[:words]]
+    kept = int(two_sentences.words[words - 1].end * two_sentences.sample_rate)  # inside the first sentence's chunk
+    assert kept > 10000 and np.array_equal(old_audio[:kept], new_audio[:kept])
+    later = int(edited.words[words].start * edited.sample_rate)
+    assert not np.array_equal(old_audio[later:later + 2000], new_audio[later:later + 2000])
+
+
 def test_faster_speed_is_another_entry_and_shorter(two_sentences, cache_dir, empty_voices):
     fast = synthesize(TWO_SENTENCES, Voice(speed=1.5), cache_dir=cache_dir, voices_dir=empty_voices)
     assert fast.audio_path != two_sentences.audio_path

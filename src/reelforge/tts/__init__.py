@@ -6,7 +6,10 @@
 Audio is cached by content: the key is a sha256 of (format version, engine, voice id, the voice
 files' own sha256, speed, text). The WAV (mono, 16-bit, the voice's rate) and the word timings
 (JSON, in samples) sit side by side in `<cache>/tts/`; a hit reads them without loading the model.
-Writes are atomic. Speed maps to piper's `length_scale = voice default / speed`.
+Writes are atomic. Speed maps to piper's `length_scale = voice default / speed`. Below that, every
+sentence is kept on its own (`<cache>/tts/sentences/`, by voice, speed and phoneme ids): piper's output
+varies a little from one synthesis to the next, so an edited narration reuses its unchanged sentences
+sample for sample, and their captions and the video pieces showing them stay valid.
 
 Word timings come from the model itself, not from an estimate. piper's VITS model predicts how
 many spectrogram frames each phoneme id lasts (the `Ceil` of its duration predictor); that tensor
@@ -92,7 +95,7 @@ def _synthesize_into(folder: Path, key: str, text: str, tokens: list[str], voice
     from reelforge.tts import align, piper_engine, store
 
     loaded = piper_engine.load_voice(info, folder / "models")
-    spoken = loaded.speak(text, voice.speed)
+    spoken = loaded.speak(text, voice.speed, folder / "sentences")
     if spoken.samples == 0:
         raise TTSError(f"voice {info.voice_id!r} produced no audio for {text[:60]!r}: is there anything to pronounce?")
     spans = align.word_spans([loaded.phonemize_word(token) for token in tokens], spoken.phonemes)

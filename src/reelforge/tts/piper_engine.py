@@ -45,12 +45,16 @@ class SpokenAudio:
         return len(self.pcm) // 2
 
 
+SENTENCE_FORMAT = 1  # part of a cached sentence's key
+
+
 class LoadedVoice:
     """A piper voice in memory whose model also outputs samples per phoneme id."""
 
-    def __init__(self, info: VoiceInfo, piper_voice: Any):
+    def __init__(self, info: VoiceInfo, piper_voice: Any, fingerprint: str = ""):
         self.info = info
         self._voice = piper_voice
+        self.fingerprint = fingerprint
 
     @property
     def sample_rate(self) -> int:
@@ -60,22 +64,67 @@ class LoadedVoice:
         """The phonemes of `word` said on its own, as piper phonemizes text (NFD; clauses joined by spaces)."""
         return " ".join("".join(sentence) for sentence in self._voice.phonemize(word))
 
-    def speak(self, text: str, speed: float) -> SpokenAudio:
-        """Synthesize `text`; piper yields one chunk per sentence, laid end to end at exact sample offsets."""
+    def speak(self, text: str, speed: float, sentence_dir: Path | None = None) -> SpokenAudio:
+        """Synthesize `text` one sentence at a time (as piper does), laid end to end at exact sample offsets.
+
+        With `sentence_dir`, each sentence's audio and phoneme durations are kept there by (voice, speed,
+        phoneme ids): a sentence said before is reused as it was. piper's output varies a little from one
+        synthesis to the next, so this keeps the unchanged sentences of an edited narration, their captions
+        and the video pieces showing them exactly as they were."""
         from piper import SynthesisConfig
 
         config = SynthesisConfig(length_scale=self._voice.config.length_scale / speed)
         pcm: list[bytes] = []
         timed: list[TimedPhoneme] = []
         offset = 0
-        for sentence, chunk in enumerate(self._voice.synthesize(text, config, include_alignments=True)):
-            samples = len(chunk.audio_float_array)
-            timed.extend(self._timed_phonemes(chunk, offset, sentence))
-            pcm.append(chunk.audio_int16_bytes)
-            offset += samples
+        sentences = [phonemes for phonemes in self._voice.phonemize(text) if phonemes]
+        for sentence, phonemes in enumerate(sentences):
+            ids = self._voice.phonemes_to_ids(phonemes)
+            audio, counts = self._sentence(ids, config, sentence_dir)
+            timed.extend(self._timed_phonemes(phonemes, ids, counts, len(audio), offset, sentence))
+            pcm.append(audio.tobytes())
+            offset += len(audio)
         return SpokenAudio(sample_rate=self.sample_rate, pcm=b"".join(pcm), phonemes=tuple(timed))
 
-    def _timed_phonemes(self, chunk: Any, offset: int, sentence: int) -> list[TimedPhoneme]:
+    def _sentence(self, ids: list[int], config: Any, sentence_dir: Path | None) -> tuple[Any, Any]:
+        """One sentence as int16 samples and samples per phoneme id: from `sentence_dir`, or synthesized
+        exactly as piper's `synthesize` does (normalized to full scale, clipped)."""
+        import io
+
+        import numpy as np
+
+        from reelforge.cache import content_key
+        from reelforge.fileio import write_atomic
+
+        path = None
+        if sentence_dir is not None:
+            key = content_key("piper-sentence", SENTENCE_FORMAT, self.fingerprint, config.length_scale, ids)
+            path = sentence_dir / f"{key}.npz"
+            try:
+                with np.load(path) as stored:
+                    audio, counts = stored["audio"], stored["counts"]
+                if audio.dtype == np.int16 and len(counts) == len(ids) and int(counts.sum()) == len(audio):
+                    stats.count("sentence_hits")
+                    return audio, counts
+            except (OSError, ValueError, KeyError):
+                pass
+        result = self._voice.phoneme_ids_to_audio(ids, config, include_alignments=True)
+        audio, counts = result if isinstance(result, tuple) else (result, None)
+        if counts is None or len(counts) != len(ids):
+            raise TTSError(f"voice {self.info.voice_id!r} did not report phoneme durations, so words cannot be timed")
+        peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
+        audio = np.zeros_like(audio) if peak < 1e-8 else audio / peak
+        audio = np.clip(audio * 32767.0, -32767.0, 32767.0).astype(np.int16)
+        counts = np.asarray(counts, dtype=np.int64)
+        if path is not None:
+            buffer = io.BytesIO()
+            np.savez(buffer, audio=audio, counts=counts)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, buffer.getvalue())
+        return audio, counts
+
+    def _timed_phonemes(self, phonemes: list[str], ids: list[int], counts: Any, samples: int, offset: int,
+                        sentence: int) -> list[TimedPhoneme]:
         """Each phoneme's samples: the model's count for its ids plus the pad id piper puts after it.
 
         piper's own `phoneme_alignments` give up on a phoneme missing from the id map (piper drops
@@ -83,10 +132,6 @@ class LoadedVoice:
         """
         from piper.const import BOS, EOS, PAD
 
-        counts = chunk.phoneme_id_samples
-        samples = len(chunk.audio_float_array)
-        if counts is None or len(counts) != len(chunk.phoneme_ids):
-            raise TTSError(f"voice {self.info.voice_id!r} did not report phoneme durations, so words cannot be timed")
         if int(counts.sum()) != samples:
             raise TTSError(
                 f"voice {self.info.voice_id!r} reported phoneme durations of {int(counts.sum())} samples "
@@ -97,13 +142,13 @@ class LoadedVoice:
         position = len(id_map[BOS]) + pad
         cursor = offset + int(counts[:position].sum())
         timed = []
-        for phoneme in chunk.phonemes:
+        for phoneme in phonemes:
             width = len(id_map[phoneme]) + pad if phoneme in id_map else 0
             length = int(counts[position : position + width].sum())
             timed.append(TimedPhoneme(phoneme, cursor, cursor + length, sentence))
             cursor += length
             position += width
-        if position + len(id_map[EOS]) != len(chunk.phoneme_ids):
+        if position + len(id_map[EOS]) != len(ids):
             raise TTSError(f"voice {self.info.voice_id!r}: phoneme ids do not match its phonemes; words cannot be timed")
         return timed
 
@@ -116,14 +161,14 @@ def load_voice(info: VoiceInfo, models_dir: Path) -> LoadedVoice:
         if memo_key in _LOADED:
             _LOADED.move_to_end(memo_key)
             return _LOADED[memo_key]
-        loaded = _load(info, _model_with_durations(info, fingerprint, models_dir))
+        loaded = _load(info, _model_with_durations(info, fingerprint, models_dir), fingerprint)
         _LOADED[memo_key] = loaded
         while len(_LOADED) > _MAX_LOADED:
             _LOADED.popitem(last=False)
         return loaded
 
 
-def _load(info: VoiceInfo, model_path: Path) -> LoadedVoice:
+def _load(info: VoiceInfo, model_path: Path, fingerprint: str) -> LoadedVoice:
     from piper import PiperVoice
 
     try:
@@ -131,7 +176,7 @@ def _load(info: VoiceInfo, model_path: Path) -> LoadedVoice:
     except Exception as error:  # onnxruntime raises its own exception types for unreadable models
         raise TTSError(f"cannot load voice {info.voice_id!r} from {info.model_path}: {error}") from error
     stats.count("models_loaded")
-    return LoadedVoice(info, piper_voice)
+    return LoadedVoice(info, piper_voice, fingerprint)
 
 
 def _model_with_durations(info: VoiceInfo, fingerprint: str, models_dir: Path) -> Path:

@@ -11,6 +11,7 @@ class TTSStats:
     synthesized: int = 0  # narrations run through the model (cache misses)
     cache_hits: int = 0  # narrations served from the cache without the model
     models_loaded: int = 0  # voice models loaded into onnxruntime
+    sentence_hits: int = 0  # sentences of a synthesized narration reused from the sentence cache
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, counter: str) -> None:
@@ -20,7 +21,7 @@ class TTSStats:
 
     def reset(self) -> None:
         with self._lock:
-            self.synthesized = self.cache_hits = self.models_loaded = 0
+            self.synthesized = self.cache_hits = self.models_loaded = self.sentence_hits = 0
 
 
 stats = TTSStats()
