@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import urllib.error
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from reelforge.cache import cache_root, content_key
 from reelforge.errors import ReelforgeError
+from reelforge.fileio import write_atomic
 
 MAX_DOWNLOAD_BYTES = 500 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30.0
@@ -35,14 +37,40 @@ class MediaInfo:
     is_image: bool
 
 
-def probe(path: Path, where: str) -> MediaInfo:
-    """Read a media file's streams with PyAV; a clear MediaError when it is not media."""
-    import av
+PROBE_VERSION = 1  # part of the probe cache's key: bump when MediaInfo or the checks change
 
+
+def probe(path: Path, where: str) -> MediaInfo:
+    """Read a media file's streams with PyAV; a clear MediaError when it is not media.
+
+    A file that probed well is remembered in the cache by its path, size and modification time, so the
+    next render of an unchanged file skips opening and decoding it."""
     if not path.is_file():
         raise MediaError(f"{where}: file not found: {path}")
-    if path.stat().st_size == 0:
+    stat = path.stat()
+    if stat.st_size == 0:
         raise MediaError(f"{where}: file is empty (0 bytes): {path}")
+    memo = cache_root() / "probe" / (content_key("probe", PROBE_VERSION, str(path.resolve()), stat.st_size,
+                                                 stat.st_mtime_ns) + ".json")
+    try:
+        data = json.loads(memo.read_text(encoding="utf-8"))
+        duration = Fraction(data["duration"]) if data["duration"] is not None else None
+        return MediaInfo(path, data["width"], data["height"], duration, data["has_video"], data["has_audio"],
+                         data["is_image"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    info = _probe(path, where)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(memo, json.dumps({
+        "width": info.width, "height": info.height,
+        "duration": str(info.duration) if info.duration is not None else None,
+        "has_video": info.has_video, "has_audio": info.has_audio, "is_image": info.is_image}))
+    return info
+
+
+def _probe(path: Path, where: str) -> MediaInfo:
+    import av
+
     try:
         with av.open(str(path)) as container:
             video = container.streams.video[0] if container.streams.video else None
@@ -98,7 +126,7 @@ def fetch_url(url: str, where: str, *, max_bytes: int = MAX_DOWNLOAD_BYTES, time
                     raise MediaError(f"{where}: {url} is larger than the {max_bytes / 1e6:.0f} MB limit")
                 out.write(chunk)
         try:
-            probe(Path(tmp), where)
+            _probe(Path(tmp), where)
         except MediaError as exc:
             detail = str(exc).split(": ", 1)[-1].replace(tmp, url)
             raise MediaError(f"{where}: {url} is not media: {detail}") from None

@@ -6,7 +6,7 @@ The result still speaks the document's language (scenes, blocks); `compile.py` t
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -45,6 +45,26 @@ class SourceResolver:
         self.base_dir = base_dir.resolve()
         self.assets = assets_folder(document, self.base_dir, assets.resolve() if assets else None)
         self._probed: dict[Path, MediaInfo] = {}
+        self._pending: dict[Path, Future] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    def prefetch(self, sources: list[Source]) -> None:
+        """Start probing local files in the background (they are read while narration is synthesized);
+        `media()` waits for them, and any error is still raised there, in document order."""
+        for source in sources:
+            if source.url is not None:
+                continue
+            try:
+                path = self.path(source, "")
+            except MediaError:
+                continue  # reported by media(), with its JSON path
+            if path not in self._pending:
+                self._pool = self._pool or ThreadPoolExecutor(max_workers=2, thread_name_prefix="probe")
+                self._pending[path] = self._pool.submit(probe, path, "")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def path(self, source: Source, where: str) -> Path:
         if source.upload_name is not None:
@@ -62,7 +82,13 @@ class SourceResolver:
     def media(self, source: Source, where: str) -> MediaInfo:
         path = self.path(source, where)
         if path not in self._probed:
-            self._probed[path] = probe(path, where)
+            future = self._pending.pop(path, None)
+            try:
+                self._probed[path] = future.result() if future is not None else probe(path, where)
+            except MediaError:
+                if future is None:
+                    raise
+                self._probed[path] = probe(path, where)  # again, for the message with this use's JSON path
         return self._probed[path]
 
 
@@ -78,7 +104,25 @@ def resolve(
     rate = Rate.of(document.output.fps)
     sources = SourceResolver(document, loaded.base_dir, assets)
     resolved = ResolvedDocument(document, rate, base_dir=loaded.base_dir)
+    try:
+        sources.prefetch(_visual_sources(document))
+        _resolve_into(resolved, sources, tts_cache, on_step)
+    finally:
+        sources.close()
+    return resolved
 
+
+def _visual_sources(document: Document) -> list[Source]:
+    found = [scene.visual.source for scene in document.scenes if scene.visual.type in ("video", "image")]
+    found += [block.source for block in document.blocks if block.type in ("video", "image", "audio")]
+    if document.music is not None and document.music.source is not None:
+        found.append(document.music.source)
+    return found
+
+
+def _resolve_into(resolved: ResolvedDocument, sources: SourceResolver, tts_cache: Path | None, on_step) -> None:
+    document = resolved.document
+    rate = resolved.rate
     speeches = _narrations(document, sources, tts_cache, on_step)
     for index, scene in enumerate(document.scenes):
         where = f"scenes[{index}]"
@@ -106,7 +150,6 @@ def resolve(
 
             path = mood_loop(music.mood or "calm")
             resolved.music = probe(path, "music.mood")
-    return resolved
 
 
 def _narrations(document: Document, sources: SourceResolver, tts_cache: Path | None, on_step) -> dict[int, Speech]:
