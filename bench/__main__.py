@@ -303,8 +303,8 @@ def _breakdown(runs: dict[str, list[CaseRun]]) -> list[str]:
         result = _median_run(runs[name]).result
         timings = ", ".join(f"{k} {v:.1f} s" for k, v in result.get("timings", {}).items())
         lines.append(f"- `{name}`: {timings}; cache {result.get('cache_hits', 0)} hits / "
-                     f"{result.get('cache_misses', 0)} misses. {_ffmpeg_line(result)}. Segment ffmpeg runs share "
-                     f"2 workers with the audio pass, so their sum exceeds `video_audio`.")
+                     f"{result.get('cache_misses', 0)} misses. {_ffmpeg_line(result)}. Video runs go two at a time "
+                     f"beside the audio pass, so their sum exceeds `video_audio`.")
         if name == "incremental":
             lines.append(f"  (its first, untimed render took {result.get('first_render_s', 0):.1f} s)")
     if "moviepy" in runs:
@@ -344,37 +344,24 @@ def _scaling(runs: dict[str, list[CaseRun]]) -> list[str]:
 
 def _segments(run: CaseRun) -> list[str]:
     rows = run.result.get("rows", [])
-    if not rows:
+    if not rows or "run" not in rows[0]:
         return []
-    lines = ["## Segment profile of W (each segment's ffmpeg alone, serially)", "",
-             "full = the pipeline's command; filters = same graph into `-f null` (decode, scale/crop, zoompan, "
-             "xfade, captions); encode = that segment's output decoded and encoded again with the same x264 "
-             "arguments; crop-first = the cover fit as crop-then-scale instead of scale-then-crop (filters only).", "",
-             "| # | kind | frames | full s | fps | filters s | encode s | crop-first filters s | MB |",
+    lines = ["## Run profile of W (each ffmpeg run of the cold render alone, serially)", "",
+             "A run renders consecutive segments in one process (each scene decoded once) and cuts its encode into "
+             "one cached piece per segment. full = the pipeline's command; filters = the same graph into `-f null` "
+             "(decode, crop/scale, zoom, transitions, captions); encode = the run's pieces decoded and encoded again "
+             "with the same x264 arguments.", "",
+             "| run | segments | frames | inputs | full s | fps | filters s | encode s | MB |",
              "|--:|---|--:|--:|--:|--:|--:|--:|--:|"]
-    with_crop = any("crop_first_filters_s" in row for row in rows)
-    if not with_crop:  # the pipeline already crops before scaling
-        lines[-3] = lines[-3].replace("; crop-first = the cover fit as crop-then-scale instead of scale-then-crop "
-                                      "(filters only)", "")
-        lines[-2:] = ["| # | kind | frames | full s | fps | filters s | encode s | MB |", "|--:|---|--:|--:|--:|--:|--:|--:|"]
     totals = {"frames": 0, "full_s": 0.0, "filters_s": 0.0, "encode_s": 0.0}
     for row in rows:
         for key in totals:
             totals[key] += row[key]
-        crop = (f" {row['crop_first_filters_s']:.2f} |" if "crop_first_filters_s" in row else " |") if with_crop else ""
-        lines.append(f"| {row['segment']} | {row['kind']} | {row['frames']} | {row['full_s']:.2f} | "
-                     f"{row['frames'] / row['full_s']:.0f} | {row['filters_s']:.2f} | {row['encode_s']:.2f} |{crop} "
-                     f"{row['bytes'] / 1e6:.1f} |")
-    lines.append(f"| | **total** | {totals['frames']} | {totals['full_s']:.1f} | "
-                 f"{totals['frames'] / totals['full_s']:.0f} | {totals['filters_s']:.1f} | {totals['encode_s']:.1f} |"
-                 f"{' |' if with_crop else ''} |")
-    transitions = [r for r in rows if r["kind"].startswith("transition")]
-    if transitions:
-        t_frames = sum(r["frames"] for r in transitions)
-        t_full = sum(r["full_s"] for r in transitions)
-        lines += ["", f"Transitions: {len(transitions)} segments, {t_frames} frames "
-                  f"({t_frames / totals['frames']:.0%} of the frames) take {t_full:.1f} s "
-                  f"({t_full / totals['full_s']:.0%} of the serial time)."]
+        lines.append(f"| {row['run']} | {row['segments']}: {row['kinds']} | {row['frames']} | {row['inputs']} | "
+                     f"{row['full_s']:.2f} | {row['frames'] / row['full_s']:.0f} | {row['filters_s']:.2f} | "
+                     f"{row['encode_s']:.2f} | {row['bytes'] / 1e6:.1f} |")
+    lines.append(f"| | **total** | {totals['frames']} | | {totals['full_s']:.1f} | "
+                 f"{totals['frames'] / totals['full_s']:.0f} | {totals['filters_s']:.1f} | {totals['encode_s']:.1f} | |")
     lines.append("")
     return lines
 

@@ -6,7 +6,7 @@
     python -m bench.cases floor OUT [--seconds S]
     python -m bench.cases content-floor VIDEO OUT
     python -m bench.cases prewarm                    (narration + music loop into REELFORGE_CACHE)
-    python -m bench.cases segments ASSETS            (bench.segments: per-segment ffmpeg costs of W)
+    python -m bench.cases segments ASSETS            (bench.segments: per-run ffmpeg costs of W)
 
 `work_s` is the timed section: the `render()` call, MoviePy's clip building plus `write_videofile`, or the
 ffmpeg command; interpreter start and imports are outside it (the caller also records the process's wall time).
@@ -59,7 +59,7 @@ class FfmpegLog:
     def summary(self) -> dict[str, Any]:
         groups: dict[str, list[float]] = {}
         for what, _, seconds in self.calls:
-            kind = "segment" if what.startswith("segment") else what
+            kind = "video run" if what.startswith("video") else what
             groups.setdefault(kind, []).append(seconds)
         audio = [(start, seconds) for what, start, seconds in self.calls
                  if what in ("audio mix", "loudness measure", "audio encode")]
@@ -68,7 +68,7 @@ class FfmpegLog:
             "by_kind": {kind: {"runs": len(times), "sum_s": sum(times), "max_s": max(times)} for kind, times in groups.items()},
             "audio_pass_span_s": (max(a + s for a, s in audio) - min(a for a, _ in audio)) if audio else 0.0,
             "segments": [(what, round(start, 3), round(seconds, 3)) for what, start, seconds in self.calls
-                         if what.startswith("segment")],
+                         if what.startswith("video")],
         }
 
 

@@ -881,3 +881,54 @@ def test_a_blocks_document_lasts_its_last_block_to_the_frame(workdir: Path, asse
     assert strips[0][:60].mean() < 10 and strips[14][:60].mean() < 10, "the image shows before its start"
     for index in (15, 40, 65):
         assert mean_abs_diff(strips[index][:60], expected) < 12, f"frame {index} does not show the image block"
+
+
+# -- runs: consecutive segments rendered by one ffmpeg, cut into cached pieces ---------------------------
+
+BLOCK_START = 75  # the clip block's first frame: where the first transition starts, inside a run
+BLOCK_SECONDS = 7
+# Color scenes joined by transitions (xfade pieces inside a run) under a looping clip block on top of them.
+BLOCKS_RUN = {
+    "version": "1", "name": "Clip block across segments",
+    "output": {"quality": "draft", "aspectRatio": "1:1", "resolution": "720p"},
+    "scenes": [{"id": f"s{k}", "duration": 3, "visual": {"type": "color", "color": color},
+                **({"transition": {"type": "slide_left", "duration": 0.5}} if k < 2 else {})}
+               for k, color in enumerate(["#204060", "#602040", "#406020"])],
+    "blocks": [{"type": "video", "start": BLOCK_START / FPS, "duration": BLOCK_SECONDS,
+                "source": {"uploadName": "clip.mp4"}, "loop": True, "volume": 0}],
+}
+
+
+@pytest.fixture(scope="module")
+def block_runs(workdir: Path, assets: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Rendered, Rendered]:
+    """BLOCKS_RUN rendered twice from empty caches: as one run per worker, and with every segment alone."""
+    renders = []
+    for workers in (1, 99):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("REELFORGE_CACHE", str(tmp_path_factory.mktemp(f"runs-{workers}")))
+            renders.append(render_document(BLOCKS_RUN, workdir / f"blocks-{workers}.mp4", assets=assets, workers=workers))
+    return renders[0], renders[1]
+
+
+def test_an_overlay_keeps_its_frame_timing_through_a_run(block_runs, assets: Path):
+    together, _ = block_runs
+    frames = probe(together.path).video.packets
+    assert frames == BLOCK_START + BLOCK_SECONDS * FPS and together.result.cache_misses >= 5  # pieces and the audio
+    clip = video_frames(assets / "clip.mp4")
+    source = [resize(clip[i], 480, 360)[:, 60:420] for i in range(60)]  # cover: 4:3 into 1:1
+    sampled = [BLOCK_START, BLOCK_START + 1, 80, 89, 90, 120, 150, 156, 200, BLOCK_START + BLOCK_SECONDS * FPS - 1]
+    out = video_frames(together.path, sampled)
+    for n in sampled:
+        index, error, median = best_source_frame(out[n], source)
+        assert index == (n - BLOCK_START) % 60 and error < 0.4 * median, f"frame {n} shows clip frame {index}"
+
+
+def test_a_segment_rendered_inside_a_run_matches_it_rendered_alone(block_runs):
+    together, alone = block_runs
+    assert alone.result.cache_misses == together.result.cache_misses  # every segment and the audio, both times
+    frames = probe(together.path).video.packets
+    assert probe(alone.path).video.packets == frames
+    numbers = list(range(0, frames, 7)) + [frames - 1]
+    a, b = video_frames(together.path, numbers), video_frames(alone.path, numbers)
+    worst = min(10 * np.log10(255.0**2 / max(float(np.mean((a[n].astype(float) - b[n]) ** 2)), 1e-9)) for n in numbers)
+    assert worst > 35, f"a frame differs between the two renders ({worst:.1f} dB)"

@@ -9,7 +9,7 @@ from pathlib import Path
 from reelforge.captions import build_ass
 from reelforge.render.segments import Segment
 from reelforge.colors import ffmpeg_color
-from reelforge.timebase import Rate, seconds_str
+from reelforge.timebase import FrameRange, Rate, seconds_str
 from reelforge.timeline import Layer, Timeline, Visual
 
 # Where a segment's first frame sits on the clock of its subtitle file: far enough in that lines which began in
@@ -24,11 +24,14 @@ ENCODER = {
 }
 
 
-def encoder_args(quality: str, rate: Rate) -> list[str]:
+def encoder_args(quality: str, rate: Rate, muxer: bool = True) -> list[str]:
+    """libx264 at the quality's preset and crf; closed GOPs of 2 s, so segments join without re-encoding.
+    `muxer`: add the MP4 muxer's time scale (a run's segment muxer takes it as a format option instead)."""
     preset, crf = ENCODER[quality]
     gop = max(int(rate.value * 2), 1)
-    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-            "-g", str(gop), "-x264-params", "scenecut=0:open-gop=0", "-video_track_timescale", "90000"]
+    args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-g", str(gop), "-x264-params", "scenecut=0:open-gop=0"]
+    return args + ["-video_track_timescale", "90000"] if muxer else args
 
 
 @dataclass
@@ -184,63 +187,134 @@ class GraphBuilder:
     def text_clock_frames(self) -> int:
         return self.timeline.rate.frames(TEXT_CLOCK_SECONDS)
 
-    # -- a whole segment ----------------------------------------------------------------------------
-    def segment(self, segment: Segment, ass_name: str | None, fonts_dir: Path) -> str:
-        frames = segment.range.duration
-        if segment.transition is not None:
-            outgoing, incoming, kind = segment.transition
-            a = self.visual(outgoing.layer, outgoing.offset, frames)
-            b = self.visual(incoming.layer, incoming.offset, frames)
+    # -- consecutive segments in one graph ---------------------------------------------------------
+    def run(self, segments: list[Segment], ass_name: str | None, fonts_dir: Path) -> str:
+        """The frames of consecutive `segments` as one stream: each scene layer is decoded (or its still
+        scaled) once for all the segments that show it, then cut for each body and transition."""
+        uses: dict[int, list[tuple[int, str, int, int]]] = {}  # layer id -> (segment, role, offset, frames)
+        layers: dict[int, Layer] = {}
+        for number, segment in enumerate(segments):
+            frames = segment.range.duration
+            parts = []
+            if segment.transition is not None:
+                parts = [("out", segment.transition[0]), ("in", segment.transition[1])]
+            elif segment.scene is not None:
+                parts = [("body", segment.scene)]
+            for role, part in parts:
+                layers[id(part.layer)] = part.layer
+                uses.setdefault(id(part.layer), []).append((number, role, part.offset, frames))
+        cut: dict[tuple[int, str], str] = {}
+        for key, items in uses.items():
+            low = min(offset for _, _, offset, _ in items)
+            high = max(offset + frames for _, _, offset, frames in items)
+            stream = self.visual(layers[key], low, high - low)
+            branches = [stream]
+            if len(items) > 1:
+                branches = [self.label() for _ in items]
+                self.chains.append(f"[{stream}]split={len(items)}" + "".join(f"[{b}]" for b in branches))
+            for (number, role, offset, frames), branch in zip(items, branches):
+                if (offset, frames) != (low, high - low):
+                    trimmed = self.label()
+                    self.chains.append(f"[{branch}]trim=start_frame={offset - low}:end_frame={offset - low + frames},"
+                                       f"setpts=PTS-STARTPTS[{trimmed}]")
+                    branch = trimmed
+                cut[(number, role)] = branch
+        pieces = []
+        for number, segment in enumerate(segments):
+            frames = segment.range.duration
+            if segment.transition is not None:
+                kind = segment.transition[2]
+                piece, padded = self.label(), self.label()
+                # xfade over the whole segment: both inputs last `frames`; the output then lasts `frames` too
+                # when duration equals the segment, so pad the incoming side by the same length.
+                duration = seconds_str(self.seconds(frames))
+                self.chains.append(f"[{cut[(number, 'in')]}]tpad=stop_mode=clone:stop={frames}[{padded}]")
+                self.chains.append(f"[{cut[(number, 'out')]}][{padded}]xfade=transition={kind}:duration={duration}:"
+                                   f"offset=0,trim=end_frame={frames},setpts=PTS-STARTPTS,settb=1/({self.fps})[{piece}]")
+            elif segment.scene is not None:
+                piece = cut[(number, "body")]
+            else:
+                piece = self._source(f"color=c=black:s={self.size}:r={self.fps}", frames)
+            pieces.append(piece)
+        base = pieces[0]
+        if len(pieces) > 1:
             base = self.label()
-            # xfade over the whole segment: both inputs last `frames`; the output then lasts `frames` too
-            # when duration equals the segment, so pad the incoming side by the same length.
-            duration = seconds_str(self.seconds(frames))
-            bpad = self.label()
-            self.chains.append(f"[{b}]tpad=stop_mode=clone:stop={frames}[{bpad}]")
-            self.chains.append(f"[{a}][{bpad}]xfade=transition={kind}:duration={duration}:offset=0,"
-                               f"trim=end_frame={frames},setpts=PTS-STARTPTS[{base}]")
-        elif segment.scene is not None:
-            base = self.visual(segment.scene.layer, segment.scene.offset, frames)
-        else:
-            base = self._source(f"color=c=black:s={self.size}:r={self.fps}", frames)
-        for layer, local_offset, at in segment.overlays:
-            shown = min(layer.range.end - layer.range.start - local_offset, frames - at)
-            over = self.visual(layer, local_offset, shown)
+            # concat hands out microsecond timestamps; frame numbers again, or an overlay placed by time can
+            # land one frame late.
+            self.chains.append("".join(f"[{p}]" for p in pieces) + f"concat=n={len(pieces)}:v=1:a=0,"
+                               f"settb=1/({self.fps}),setpts=N[{base}]")
+        span = FrameRange(segments[0].range.start, segments[-1].range.end - segments[0].range.start)
+        for layer in self.timeline.overlays:
+            if not layer.range.overlaps(span):
+                continue
+            first = max(layer.range.start, span.start)
+            shown = min(layer.range.end, span.end) - first
+            over = self.visual(layer, first - layer.range.start, shown)
             shifted, out = self.label(), self.label()
-            self.chains.append(f"[{over}]setpts=PTS+{at}/({self.fps})/TB[{shifted}]")
+            self.chains.append(f"[{over}]setpts=PTS+{first - span.start}/({self.fps})/TB[{shifted}]")
             self.chains.append(f"[{base}][{shifted}]overlay=eof_action=pass:repeatlast=0[{out}]")
             base = out
         if ass_name is not None:
             out = self.label()
             fonts = str(fonts_dir).replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
-            # The segment plays at TEXT_CLOCK_SECONDS on the subtitle clock, so a line that began in an earlier
-            # segment keeps its place in its animation (\t, \fad) instead of starting it again here.
+            # The run plays from TEXT_CLOCK_SECONDS on the subtitle clock, so a line that began before it keeps
+            # its place in its animation (\t, \fad) instead of starting it again here.
             self.chains.append(f"[{base}]settb=1/({self.fps}),setpts=PTS-STARTPTS+{self.text_clock_frames()},"
                                f"ass=filename={ass_name}:fontsdir='{fonts}'[{out}]")
             base = out
-        final = "vout"
-        self.chains.append(f"[{base}]format=yuv420p,trim=end_frame={frames},setpts=PTS-STARTPTS[{final}]")
-        return final
+        self.chains.append(f"[{base}]format=yuv420p,trim=end_frame={span.duration},setpts=PTS-STARTPTS[vout]")
+        return "vout"
 
 
-def segment_command(timeline: Timeline, segment: Segment, workdir: Path, fonts_dir: Path, quality: str,
-                    output: Path) -> tuple[list[str], str]:
-    """ffmpeg arguments (run in `workdir`) and the ASS text for one segment."""
+def _run_graph(timeline: Timeline, segments: list[Segment], fonts_dir: Path) -> tuple[GraphBuilder, str, str]:
+    """The graph (text) for `segments` and its subtitle file's text ("" when no text shows)."""
     builder = GraphBuilder(timeline)
+    span = FrameRange(segments[0].range.start, segments[-1].range.end - segments[0].range.start)
+    texts = [event for event in timeline.texts if event.range.overlaps(span)]
     ass_text = ""
-    ass_name = None
-    if segment.texts:
-        subs = build_ass(list(segment.texts), timeline.styles, (timeline.width, timeline.height), timeline.rate,
-                         offset=segment.range.start - builder.text_clock_frames())
+    if texts:
+        subs = build_ass(texts, timeline.styles, (timeline.width, timeline.height), timeline.rate,
+                         offset=span.start - builder.text_clock_frames())
         ass_text = subs.to_string("ass")
-        ass_name = "text.ass"
-        (workdir / ass_name).write_text(ass_text, encoding="utf-8")
-    final = builder.segment(segment, ass_name, fonts_dir)
-    graph = ";\n".join(builder.chains)
+    builder.run(segments, ASS_NAME if ass_text else None, fonts_dir)
+    return builder, ";\n".join(builder.chains), ass_text
+
+
+ASS_NAME = "text.ass"
+
+
+def segment_identity(timeline: Timeline, segment: Segment, fonts_dir: Path, quality: str) -> tuple[str, list[str]]:
+    """What one segment's frames depend on: its graph and subtitles when rendered alone, and its input
+    arguments (files named, to be fingerprinted). A segment rendered inside a run has the same frames."""
+    builder, graph, ass_text = _run_graph(timeline, [segment], fonts_dir)
+    inputs = [arg for input_args in builder.inputs for arg in input_args]
+    return graph + "\n" + ass_text + "\n" + " ".join(encoder_args(quality, timeline.rate)), inputs
+
+
+def run_command(timeline: Timeline, segments: list[Segment], workdir: Path, fonts_dir: Path, quality: str) -> list[str]:
+    """ffmpeg arguments (run in `workdir`) rendering consecutive `segments` in one process: one encode with a
+    keyframe at every segment's first frame, cut there into `piece000.mp4`, `piece001.mp4`, ... in `workdir`."""
+    builder, graph, ass_text = _run_graph(timeline, segments, fonts_dir)
+    if ass_text:
+        (workdir / ASS_NAME).write_text(ass_text, encoding="utf-8")
     (workdir / "graph.txt").write_text(graph, encoding="utf-8")
-    args: list[str] = []
-    for input_args in builder.inputs:
-        args += input_args
-    args += ["-/filter_complex", "graph.txt", "-map", f"[{final}]", "-frames:v", str(segment.range.duration),
-             "-r", timeline.rate.ffmpeg(), *encoder_args(quality, timeline.rate), "-an", "-f", "mp4", str(output)]
-    return args, graph + "\n" + ass_text
+    boundaries, total = [], 0
+    for segment in segments:
+        total += segment.range.duration
+        boundaries.append(total)
+    boundaries.pop()
+    args = [arg for input_args in builder.inputs for arg in input_args]
+    args += ["-/filter_complex", "graph.txt", "-map", "[vout]", "-frames:v", str(total), "-r", timeline.rate.ffmpeg(),
+             *encoder_args(quality, timeline.rate, muxer=False), "-an"]
+    if boundaries:
+        args += ["-force_key_frames", "expr:" + "+".join(f"eq(n,{b})" for b in boundaries)]
+    # The segment muxer cuts at the first keyframe at or after each boundary: exactly there.
+    args += ["-f", "segment", "-segment_format", "mp4", "-segment_format_options", "video_track_timescale=90000",
+             "-segment_frames", ",".join(map(str, boundaries or [total + 1])), "-reset_timestamps", "1",
+             "piece%03d.mp4"]
+    return args
+
+
+def piece_path(workdir: Path, number: int) -> Path:
+    """Where `run_command` writes the `number`th segment of its run."""
+    return workdir / f"piece{number:03d}.mp4"

@@ -19,16 +19,18 @@ from reelforge.compile import compile_timeline
 from reelforge.fonts import fonts_dir
 from reelforge.loader import load_document
 from reelforge.model import Document
-from reelforge.render.ffmpeg_audio import AUDIO_VERSION, LIMITER, TARGET_LUFS, mix_graph, render_audio
+from reelforge.render.ffmpeg_audio import AUDIO_VERSION, LIMITER, TARGET_LUFS, aac_args, mix_graph, render_audio
 from reelforge.render.cards import card_layers, render_missing_cards, with_card_files
-from reelforge.render.ffmpeg_video import segment_command
-from reelforge.render.process import CancelToken, RenderCancelled, run_ffmpeg
-from reelforge.render.segments import plan_segments
+from reelforge.render.ffmpeg_video import piece_path, run_command, segment_identity
+from reelforge.render.process import CancelToken, RenderCancelled, RenderError, run_ffmpeg
+from reelforge.render.segments import plan_runs, plan_segments
 from reelforge.resolve import resolve
 from reelforge.timebase import seconds_str
 from reelforge.timeline import Timeline
 
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
+# ffmpeg processes encoding video at once (each runs x264 on several threads)
+VIDEO_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,13 @@ def render(
     quality: str | None = None,
     subtitles: bool = True,
     backend: str = "ffmpeg",
+    workers: int = VIDEO_WORKERS,
     base_dir: str | Path | None = None,
 ) -> RenderResult:
     """Render a document to an MP4 at `out_path`. The output appears only when complete.
 
-    backend: "ffmpeg" (default, fast, cached by segment) or "moviepy" (the reference renderer)."""
+    backend: "ffmpeg" (default, fast, cached by segment) or "moviepy" (the reference renderer).
+    workers: ffmpeg processes encoding video at once (each uses every core; more only splits the work finer)."""
     if backend not in BACKENDS:
         raise ReelforgeError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
     timings: dict[str, float] = {}
@@ -135,7 +139,7 @@ def render(
         result = render_moviepy(timeline, out, quality=timeline.quality, on_progress=on_progress, cancel=cancel)
     else:
         result = render_timeline(timeline, out, quality=timeline.quality, on_progress=on_progress,
-                                 cancel=cancel, subtitles=subtitles)
+                                 cancel=cancel, subtitles=subtitles, workers=workers)
     result.timings = {**timings, **result.timings}
     return result
 
@@ -151,6 +155,7 @@ def render_timeline(
     on_progress: Callable[[Progress], None] | None = None,
     cancel: CancelToken | None = None,
     subtitles: bool = True,
+    workers: int = VIDEO_WORKERS,
 ) -> RenderResult:
     """The ffmpeg backend: segments (cached by content) and the audio pass, then one mux into `out`."""
     cancel = cancel or CancelToken()
@@ -169,28 +174,28 @@ def render_timeline(
         timeline = with_card_files(timeline)
         fonts = fonts_dir()
         segments = plan_segments(timeline)
-        jobs = []
-        for number, segment in enumerate(segments):
-            folder = workdir / f"seg{number:03d}"
-            folder.mkdir()
-            tmp_output = folder / "out.mp4"
-            args, content = segment_command(timeline, segment, folder, fonts, quality, tmp_output)
+        cached_paths: list[Path] = []
+        inputs_of: list[list[str]] = []
+        for segment in segments:
+            identity, inputs = segment_identity(timeline, segment, fonts, quality)
             key = content_key(PIPELINE_VERSION, quality, timeline.width, timeline.height, timeline.rate.ffmpeg(),
-                              content, args[:-1], _fingerprints(args))
-            cached = segment_dir / f"{key}.mp4"
-            jobs.append((segment, folder, args, tmp_output, cached))
+                              identity, inputs, _fingerprints(inputs))
+            cached_paths.append(segment_dir / f"{key}.mp4")
+            inputs_of.append(inputs)
 
         audio_key = _audio_key(timeline)
         audio_cached = cache_root() / "audio" / f"{audio_key}.m4a"
         audio_cached.parent.mkdir(parents=True, exist_ok=True)
-        pending = [job for job in jobs if not job[4].is_file()]
-        needed_cards = {Path(value) for job in pending for before, value in zip(job[2], job[2][1:]) if before == "-i"}
+        pending = [index for index, path in enumerate(cached_paths) if not path.is_file()]
+        runs = plan_runs(segments, pending, max(workers, 1))
+        needed_cards = {Path(value) for index in pending for before, value in zip(inputs_of[index], inputs_of[index][1:])
+                        if before == "-i"}
         card_futures = {path: future for path, future in render_missing_cards(timeline, card_pool, cancel).items()
                         if path in needed_cards}
-        hits = len(jobs) - len(pending) + (1 if audio_cached.is_file() else 0)
+        hits = len(segments) - len(pending) + (1 if audio_cached.is_file() else 0)
         misses = len(pending) + (0 if audio_cached.is_file() else 1)
-        weights = {f"seg{id(job[0])}": float(job[0].range.duration) for job in pending}
-        weights["audio"] = 0.0 if audio_cached.is_file() else max(timeline.frames * 0.08, 1.0)
+        weights = {f"run{run[0]}": float(sum(segments[i].range.duration for i in run)) for run in runs}
+        weights["audio"] = 0.0 if audio_cached.is_file() else max(timeline.frames * 0.03, 1.0)
         weights["mux"] = max(timeline.frames * 0.02, 1.0)
         card_frames = {layer.visual.path: layer.range.duration for layer in card_layers(timeline)}
         for path in card_futures:
@@ -201,16 +206,25 @@ def render_timeline(
         for path, future in card_futures.items():
             future.add_done_callback(lambda _f, key=f"card{path.name}": tracker.update(key, weights[key], "cards"))
 
-        def render_segment(job) -> None:
-            segment, folder, args, tmp_output, cached = job
-            key = f"seg{id(segment)}"
-            for before, value in zip(args, args[1:]):  # the cards it shows must be rendered first
-                if before == "-i" and Path(value) in card_futures:
-                    card_futures[Path(value)].result()
-            run_ffmpeg(args, cwd=folder, cancel=cancel, what=f"segment at frame {segment.range.start}",
-                       on_frame=lambda n: tracker.update(key, n, "video"))
-            _publish(tmp_output, cached)
-            tracker.update(key, segment.range.duration, "video")
+        def render_run(run: list[int]) -> None:
+            key = f"run{run[0]}"
+            for index in run:  # the cards it shows must be rendered first
+                for before, value in zip(inputs_of[index], inputs_of[index][1:]):
+                    if before == "-i" and Path(value) in card_futures:
+                        card_futures[Path(value)].result()
+            folder = workdir / key
+            folder.mkdir()
+            chosen = [segments[index] for index in run]
+            args = run_command(timeline, chosen, folder, fonts, quality)
+            run_ffmpeg(args, cwd=folder, cancel=cancel, on_frame=lambda n: tracker.update(key, n, "video"),
+                       what=f"video, frames {chosen[0].range.start}-{chosen[-1].range.end}")
+            for number, index in enumerate(run):
+                piece = piece_path(folder, number)
+                if not piece.is_file():
+                    raise RenderError(f"video, frames {chosen[0].range.start}-{chosen[-1].range.end}: "
+                                      f"ffmpeg wrote no piece for frame {segments[index].range.start}")
+                _publish(piece, cached_paths[index])
+            tracker.update(key, weights[key], "video")
 
         def render_audio_pass() -> None:
             if audio_cached.is_file():
@@ -222,8 +236,10 @@ def render_timeline(
             tracker.update("audio", weights["audio"], "audio")
 
         clock = time.monotonic()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [pool.submit(render_audio_pass)] + [pool.submit(render_segment, job) for job in pending]
+        # The audio pass is light and runs beside the video runs rather than taking a video worker's turn.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio") as audio_pool, \
+                ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="video") as pool:
+            futures = [audio_pool.submit(render_audio_pass)] + [pool.submit(render_run, run) for run in runs]
             try:
                 for future in futures:
                     future.result()
@@ -234,7 +250,7 @@ def render_timeline(
 
         clock = time.monotonic()
         concat_list = workdir / "segments.txt"
-        concat_list.write_text("".join(f"file '{_concat_escape(job[4])}'\n" for job in jobs), encoding="utf-8")
+        concat_list.write_text("".join(f"file '{_concat_escape(path)}'\n" for path in cached_paths), encoding="utf-8")
         mux_inputs = ["-f", "concat", "-safe", "0", "-i", str(concat_list), "-i", str(audio_cached)]
         maps = ["-map", "0:v:0", "-map", "1:a:0"]
         if subtitles and timeline.cues:
@@ -287,4 +303,5 @@ def _fingerprints(args: list[str]) -> list[str]:
 
 def _audio_key(timeline: Timeline) -> str:
     inputs, graph = mix_graph(timeline)
-    return content_key(PIPELINE_VERSION, AUDIO_VERSION, LIMITER, TARGET_LUFS, graph, inputs, _fingerprints(inputs))
+    return content_key(PIPELINE_VERSION, AUDIO_VERSION, LIMITER, TARGET_LUFS, aac_args(timeline.quality), graph, inputs,
+                       _fingerprints(inputs))

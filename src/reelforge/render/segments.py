@@ -29,7 +29,11 @@ class Segment:
     texts: tuple[TextEvent, ...] = ()
 
 
-MAX_SEGMENT_SECONDS = 8
+# Longest segment: short enough that a changed scene re-renders alone and two processes can share even a
+# one-scene re-render evenly; each boundary is a keyframe, which costs little beside the 2 s GOP.
+MAX_SEGMENT_SECONDS = 4
+# Most segments one ffmpeg process renders (it opens every input its segments show at once).
+MAX_RUN_SEGMENTS = 12
 
 XFADE = {
     "crossfade": "fade", "fade_black": "fadeblack",
@@ -93,3 +97,37 @@ def plan_segments(timeline: Timeline) -> list[Segment]:
         texts = tuple(e for e in timeline.texts if e.range.overlaps(span))
         segments.append(Segment(span, scene, transition, tuple(overlays), texts))
     return segments
+
+
+def plan_runs(segments: list[Segment], pending: list[int], workers: int) -> list[list[int]]:
+    """The `pending` segments (indices into `segments`) as runs, each rendered by one ffmpeg process:
+    consecutive segments share a run (a scene is then decoded once for its body and its transitions), long
+    runs are split, and the work is split into at least `workers` runs of about equal frames when it can be."""
+    runs: list[list[int]] = []
+    for index in sorted(pending):
+        if runs and runs[-1][-1] == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+
+    def frames(run: list[int]) -> int:
+        return sum(segments[i].range.duration for i in run)
+
+    def split(run: list[int]) -> None:
+        total, done, best = frames(run), 0, (None, 1)
+        for cut in range(1, len(run)):
+            done += segments[run[cut - 1]].range.duration
+            score = abs(total - 2 * done)
+            if best[0] is None or score < best[0]:
+                best = (score, cut)
+        at = runs.index(run)
+        runs[at:at + 1] = [run[:best[1]], run[best[1]:]]
+
+    while any(len(run) > MAX_RUN_SEGMENTS for run in runs):
+        split(max(runs, key=len))
+    while len(runs) < workers:
+        splittable = [run for run in runs if len(run) > 1]
+        if not splittable:
+            break
+        split(max(splittable, key=frames))
+    return runs

@@ -1,0 +1,40 @@
+"""How pending segments are grouped into ffmpeg runs (pure planning, no rendering)."""
+
+from __future__ import annotations
+
+from reelforge.render.segments import MAX_RUN_SEGMENTS, Segment, plan_runs
+from reelforge.timebase import FrameRange
+
+
+def segments_of(*lengths: int) -> list[Segment]:
+    out, start = [], 0
+    for length in lengths:
+        out.append(Segment(FrameRange(start, length)))
+        start += length
+    return out
+
+
+def test_consecutive_pending_segments_share_a_run_and_gaps_split_them():
+    segments = segments_of(*[30] * 8)
+    assert plan_runs(segments, [1, 2, 3, 6, 7], workers=1) == [[1, 2, 3], [6, 7]]
+
+
+def test_one_stretch_is_split_so_each_worker_gets_about_half_the_frames():
+    segments = segments_of(189, 15, 167, 12, 183, 15, 169, 12, 153)
+    runs = plan_runs(segments, list(range(9)), workers=2)
+    assert len(runs) == 2 and sum(runs, []) == list(range(9))
+    halves = [sum(segments[i].range.duration for i in run) for run in runs]
+    assert abs(halves[0] - halves[1]) <= 183  # the best cut at a segment boundary
+
+
+def test_a_single_segment_is_never_split_and_nothing_pending_is_no_run():
+    segments = segments_of(100, 100)
+    assert plan_runs(segments, [1], workers=2) == [[1]]
+    assert plan_runs(segments, [], workers=2) == []
+
+
+def test_long_stretches_are_cut_to_the_most_segments_a_process_opens():
+    count = MAX_RUN_SEGMENTS * 3 + 1
+    runs = plan_runs(segments_of(*[60] * count), list(range(count)), workers=2)
+    assert all(len(run) <= MAX_RUN_SEGMENTS for run in runs)
+    assert sum(runs, []) == list(range(count))
