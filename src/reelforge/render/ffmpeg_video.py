@@ -168,7 +168,10 @@ class GraphBuilder:
                 position = Fraction(0)
         labels = []
         for source_start, take in pieces:
-            index = self.add_input(["-ss", seconds_str(source_start), "-t", seconds_str(take), "-i", str(visual.path)])
+            # One decoding thread: a run's decoders work beside x264's threads, and each more thread holds
+            # more frames in memory without making the run faster.
+            index = self.add_input(["-threads", "1", "-ss", seconds_str(source_start), "-t", seconds_str(take),
+                                    "-i", str(visual.path)])
             label = self.label()
             self.chains.append(f"[{index}:v]fps={self.fps},setpts=PTS-STARTPTS,format=yuv420p,setsar=1[{label}]")
             labels.append(label)
@@ -291,9 +294,11 @@ def segment_identity(timeline: Timeline, segment: Segment, fonts_dir: Path, qual
     return graph + "\n" + ass_text + "\n" + " ".join(encoder_args(quality, timeline.rate)), inputs
 
 
-def run_command(timeline: Timeline, segments: list[Segment], workdir: Path, fonts_dir: Path, quality: str) -> list[str]:
+def run_command(timeline: Timeline, segments: list[Segment], workdir: Path, fonts_dir: Path, quality: str,
+                threads: int | None = None) -> list[str]:
     """ffmpeg arguments (run in `workdir`) rendering consecutive `segments` in one process: one encode with a
-    keyframe at every segment's first frame, cut there into `piece000.mp4`, `piece001.mp4`, ... in `workdir`."""
+    keyframe at every segment's first frame, cut there into `piece000.mp4`, `piece001.mp4`, ... in `workdir`.
+    `threads`: x264's threads (its own choice when None; less when several runs share the cores)."""
     builder, graph, ass_text = _run_graph(timeline, segments, fonts_dir)
     if ass_text:
         (workdir / ASS_NAME).write_text(ass_text, encoding="utf-8")
@@ -305,7 +310,7 @@ def run_command(timeline: Timeline, segments: list[Segment], workdir: Path, font
     boundaries.pop()
     args = [arg for input_args in builder.inputs for arg in input_args]
     args += ["-/filter_complex", "graph.txt", "-map", "[vout]", "-frames:v", str(total), "-r", timeline.rate.ffmpeg(),
-             *encoder_args(quality, timeline.rate, muxer=False), "-an"]
+             *encoder_args(quality, timeline.rate, muxer=False), *(["-threads", str(threads)] if threads else []), "-an"]
     if boundaries:
         args += ["-force_key_frames", "expr:" + "+".join(f"eq(n,{b})" for b in boundaries)]
     # The segment muxer cuts at the first keyframe at or after each boundary: exactly there.

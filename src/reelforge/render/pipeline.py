@@ -188,6 +188,9 @@ def render_timeline(
         audio_cached.parent.mkdir(parents=True, exist_ok=True)
         pending = [index for index, path in enumerate(cached_paths) if not path.is_file()]
         runs = plan_runs(segments, pending, max(workers, 1))
+        # Runs side by side split the cores between their encoders (fewer frames in flight, less memory).
+        at_once = min(len(runs), max(workers, 1))
+        x264_threads = max((os.cpu_count() or 2) // at_once, 1) if at_once > 1 else None
         needed_cards = {Path(value) for index in pending for before, value in zip(inputs_of[index], inputs_of[index][1:])
                         if before == "-i"}
         card_futures = {path: future for path, future in render_missing_cards(timeline, card_pool, cancel).items()
@@ -215,7 +218,7 @@ def render_timeline(
             folder = workdir / key
             folder.mkdir()
             chosen = [segments[index] for index in run]
-            args = run_command(timeline, chosen, folder, fonts, quality)
+            args = run_command(timeline, chosen, folder, fonts, quality, threads=x264_threads)
             run_ffmpeg(args, cwd=folder, cancel=cancel, on_frame=lambda n: tracker.update(key, n, "video"),
                        what=f"video, frames {chosen[0].range.start}-{chosen[-1].range.end}")
             for number, index in enumerate(run):

@@ -1,0 +1,51 @@
+"""Probing media: results remembered in the cache by path, size and modification time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("av")
+pytest.importorskip("imageio_ffmpeg")
+
+from mediatools import make_test_clip  # noqa: E402
+from reelforge.media import MediaError, probe  # noqa: E402
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("REELFORGE_CACHE", str(folder))
+    return folder
+
+
+def test_an_unchanged_file_is_answered_from_the_cache(cache: Path, tmp_path: Path):
+    clip = make_test_clip(tmp_path / "clip.mp4")
+    first = probe(clip, "scenes[0].visual.source")
+    assert (first.width, first.height, first.has_audio, first.is_image) == (320, 240, True, False)
+    assert first.duration is not None and abs(float(first.duration) - 2.0) < 0.1
+    entries = list((cache / "probe").glob("*.json"))
+    assert len(entries) == 1
+    # The entry is what a second probe answers: change it on disk and the answer follows.
+    data = json.loads(entries[0].read_text())
+    entries[0].write_text(json.dumps({**data, "width": 4321}))
+    assert probe(clip, "scenes[0].visual.source").width == 4321
+
+
+def test_a_changed_file_is_probed_again(cache: Path, tmp_path: Path):
+    clip = make_test_clip(tmp_path / "clip.mp4")
+    probe(clip, "scenes[0].visual.source")
+    clip.write_bytes(b"\x00" * 20_000)  # the same name, now not media
+    with pytest.raises(MediaError, match=r"scenes\[0\]\.visual\.source: not a readable media file"):
+        probe(clip, "scenes[0].visual.source")
+
+
+def test_a_file_that_is_not_media_is_never_remembered(cache: Path, tmp_path: Path):
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"<html>not a video</html>" * 100)
+    for _ in range(2):
+        with pytest.raises(MediaError):
+            probe(junk, "music.source")
+    assert not list(cache.rglob("*.json"))
