@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from reelforge.render.segments import MAX_RUN_SEGMENTS, Segment, plan_runs
+from pathlib import Path
+
+import pytest
+
+from reelforge.render import segments as segments_module
+from reelforge.render.segments import MAX_RUN_SEGMENTS, ScenePart, Segment, file_layers, plan_runs
 from reelforge.timebase import FrameRange
+from reelforge.timeline import Layer, Visual
 
 
 def segments_of(*lengths: int) -> list[Segment]:
@@ -38,3 +44,28 @@ def test_long_stretches_are_cut_to_the_most_segments_a_process_opens():
     runs = plan_runs(segments_of(*[60] * count), list(range(count)), workers=2)
     assert all(len(run) <= MAX_RUN_SEGMENTS for run in runs)
     assert sum(runs, []) == list(range(count))
+
+
+def scenes_of(*kinds: str, frames: int = 90) -> list[Segment]:
+    """One 90-frame segment per scene, each scene its own layer of the given visual kind."""
+    out = []
+    for index, kind in enumerate(kinds):
+        span = FrameRange(index * frames, frames)
+        visual = Visual(kind, colors=("#000000",)) if kind == "color" else Visual(kind, path=Path(f"/media/{index}"))
+        out.append(Segment(span, scene=ScenePart(Layer(span, visual, f"scene{index}"), 0)))
+    return out
+
+
+@pytest.mark.parametrize("most", [2, 3, 4])
+def test_a_run_opens_at_most_a_few_files_so_its_memory_does_not_grow_with_the_project(most, monkeypatch):
+    monkeypatch.setattr(segments_module, "MAX_RUN_INPUTS", most)
+    segments = scenes_of(*["video", "image"] * 10)
+    runs = plan_runs(segments, list(range(20)), workers=2)
+    assert sum(runs, []) == list(range(20))
+    assert all(len({id(layer) for i in run for layer in file_layers(segments[i])}) <= most for run in runs)
+    assert len(runs) <= 2 * -(-20 // most)  # split no finer than it needs to
+
+
+def test_generated_colors_do_not_count_as_inputs():
+    segments = scenes_of(*["color"] * 10)
+    assert plan_runs(segments, list(range(10)), workers=1) == [list(range(10))]

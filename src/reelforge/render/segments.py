@@ -34,6 +34,10 @@ class Segment:
 MAX_SEGMENT_SECONDS = 4
 # Most segments one ffmpeg process renders (it opens every input its segments show at once).
 MAX_RUN_SEGMENTS = 12
+# Most layers drawn from files (clips, stills, cards) one run shows: ffmpeg opens all of a run's inputs at its
+# start and each holds decoded frames until it is used (70-100 MB at 1080x1920), so this bounds a run's memory
+# (about 430 MB with x264) however long the project is.
+MAX_RUN_INPUTS = 3
 
 XFADE = {
     "crossfade": "fade", "fade_black": "fadeblack",
@@ -99,10 +103,18 @@ def plan_segments(timeline: Timeline) -> list[Segment]:
     return segments
 
 
+def file_layers(segment: Segment) -> list[Layer]:
+    """The layers a segment shows that ffmpeg reads from a file (solid colors are generated)."""
+    parts = [segment.scene] if segment.scene else list(segment.transition[:2]) if segment.transition else []
+    layers = [part.layer for part in parts] + [layer for layer, _, _ in segment.overlays]
+    return [layer for layer in layers if layer.visual.kind != "color"]
+
+
 def plan_runs(segments: list[Segment], pending: list[int], workers: int) -> list[list[int]]:
     """The `pending` segments (indices into `segments`) as runs, each rendered by one ffmpeg process:
-    consecutive segments share a run (a scene is then decoded once for its body and its transitions), long
-    runs are split, and the work is split into at least `workers` runs of about equal frames when it can be."""
+    consecutive segments share a run (a scene is then decoded once for its body and its transitions), runs
+    with too many segments or inputs are split, and the work is split into at least `workers` runs of about
+    equal frames when it can be."""
     runs: list[list[int]] = []
     for index in sorted(pending):
         if runs and runs[-1][-1] == index - 1:
@@ -112,6 +124,10 @@ def plan_runs(segments: list[Segment], pending: list[int], workers: int) -> list
 
     def frames(run: list[int]) -> int:
         return sum(segments[i].range.duration for i in run)
+
+    def too_big(run: list[int]) -> bool:
+        return len(run) > 1 and (len(run) > MAX_RUN_SEGMENTS or
+                                 len({id(layer) for i in run for layer in file_layers(segments[i])}) > MAX_RUN_INPUTS)
 
     def split(run: list[int]) -> None:
         total, done, best = frames(run), 0, (None, 1)
@@ -123,8 +139,8 @@ def plan_runs(segments: list[Segment], pending: list[int], workers: int) -> list
         at = runs.index(run)
         runs[at:at + 1] = [run[:best[1]], run[best[1]:]]
 
-    while any(len(run) > MAX_RUN_SEGMENTS for run in runs):
-        split(max(runs, key=len))
+    while any(too_big(run) for run in runs):
+        split(max((run for run in runs if too_big(run)), key=len))
     while len(runs) < workers:
         splittable = [run for run in runs if len(run) > 1]
         if not splittable:
