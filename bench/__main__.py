@@ -215,7 +215,8 @@ def report(bench: Bench, machine: dict[str, str], prewarm: dict[str, Any], comma
         "moviepy": "MoviePy 2.x (same narration + music)",
         "floor": "encode-only floor: 30 s testsrc2 1080×1920",
         "content-floor": "encode floor on W's own frames (decode reelforge's output, encode again)",
-        "incremental": "reelforge re-render after editing scene 3's narration",
+        "incremental": "reelforge re-render after editing scene 3's narration (CPU and memory: both renders "
+                       "of its process, the untimed first one included)",
         "cold-uncached": "reelforge, cold, empty cache (TTS + music made)",
     }
     present = [name for name in MAIN_CASES if name in runs]
@@ -357,13 +358,27 @@ def _segments(run: CaseRun) -> list[str]:
     for row in rows:
         for key in totals:
             totals[key] += row[key]
-        lines.append(f"| {row['run']} | {row['segments']}: {row['kinds']} | {row['frames']} | {row['inputs']} | "
-                     f"{row['full_s']:.2f} | {row['frames'] / row['full_s']:.0f} | {row['filters_s']:.2f} | "
-                     f"{row['encode_s']:.2f} | {row['bytes'] / 1e6:.1f} |")
+        lines.append(_profile_row(row))
     lines.append(f"| | **total** | {totals['frames']} | | {totals['full_s']:.1f} | "
                  f"{totals['frames'] / totals['full_s']:.0f} | {totals['filters_s']:.1f} | {totals['encode_s']:.1f} | |")
+    whole = run.result.get("whole")
+    if whole:
+        lines.append(_profile_row({**whole, "kinds": "the whole video as one run"}))
+    lines.append("")
+    if whole:
+        lines.append("`all`: every segment in one ffmpeg process (one filter graph, one x264 encode), what a single "
+                     "hand-written ffmpeg command for the video does (no cache pieces, no second run beside it).")
+    if "audio_s" in run.result:
+        lines.append(f"The audio pass alone (mix with ducking, loudness measured and corrected, AAC): "
+                     f"{run.result['audio_s']:.2f} s.")
     lines.append("")
     return lines
+
+
+def _profile_row(row: dict[str, Any]) -> str:
+    return (f"| {row['run']} | {row['segments']}: {row['kinds']} | {row['frames']} | {row['inputs']} | "
+            f"{row['full_s']:.2f} | {row['frames'] / row['full_s']:.0f} | {row['filters_s']:.2f} | "
+            f"{row['encode_s']:.2f} | {row['bytes'] / 1e6:.1f} |")
 
 
 def _say(message: str) -> None:

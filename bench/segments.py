@@ -7,6 +7,8 @@ cached piece per segment; two runs share the machine. Here every run is timed se
 - `filters`: the same graph into `-f null` (decoding, crop/scale, zoom, transitions, captions; no encode);
 - `encode`: the run's own pieces decoded and encoded again with the same x264 arguments (the encode cost of
   exactly these pixels; decoding the ~10 Mb/s H.264 pieces is a small part).
+Then, for comparison, the whole video as one run (`all`: one filter graph, one encode, what a single hand-written
+ffmpeg command does, video only) and the audio pass alone (mix, ducking, loudness, AAC).
 REELFORGE_CACHE must hold W's narration (the benchmark pre-synthesizes it).
 """
 
@@ -29,35 +31,44 @@ def _run(args: list[str], cwd: Path) -> float:
     return time.monotonic() - clock
 
 
-def profile(document: dict[str, Any], assets: Path) -> list[dict[str, Any]]:
+def _profile_run(timeline: Any, chosen: list[Any], folder: Path, name: int | str) -> dict[str, Any]:
     from reelforge.fonts import fonts_dir
     from reelforge.render.ffmpeg_video import encoder_args, piece_path, run_command
+
+    folder.mkdir()
+    args = run_command(timeline, chosen, folder, fonts_dir(), timeline.quality)
+    to_null = args[:args.index("-c:v")] + ["-f", "null", "-"]
+    kinds = ["transition" if s.transition else (s.scene.layer.visual.kind if s.scene else "tail") for s in chosen]
+    row: dict[str, Any] = {"run": name, "segments": len(chosen), "kinds": ", ".join(kinds),
+                           "frames": sum(s.range.duration for s in chosen),
+                           "inputs": sum(1 for a in args if a == "-i")}
+    row["full_s"] = _run(args, folder)
+    pieces = [piece_path(folder, k) for k in range(len(chosen))]
+    row["bytes"] = sum(p.stat().st_size for p in pieces)
+    (folder / "pieces.txt").write_text("".join(f"file '{p}'\n" for p in pieces))
+    row["filters_s"] = _run(to_null, folder)
+    row["encode_s"] = _run(["-f", "concat", "-safe", "0", "-i", "pieces.txt", "-map", "0:v:0",
+                            *encoder_args(timeline.quality, timeline.rate), "-an", "-f", "mp4", "re.mp4"], folder)
+    return row
+
+
+def profile(document: dict[str, Any], assets: Path) -> dict[str, Any]:
+    """{"rows": one per run of the cold render, "whole": the video as one run, "audio_s": the audio pass alone}."""
+    from reelforge.render.ffmpeg_audio import render_audio
     from reelforge.render.pipeline import VIDEO_WORKERS, prepare_timeline
     from reelforge.render.segments import plan_runs, plan_segments
 
     timeline = prepare_timeline(document, assets=assets)
     segments = plan_segments(timeline)
-    rows = []
     root = Path(tempfile.mkdtemp(prefix="bench-runs-"))
     try:
-        for number, run in enumerate(plan_runs(segments, list(range(len(segments))), VIDEO_WORKERS)):
-            folder = root / f"run{number}"
-            folder.mkdir()
-            chosen = [segments[i] for i in run]
-            args = run_command(timeline, chosen, folder, fonts_dir(), timeline.quality)
-            to_null = args[:args.index("-c:v")] + ["-f", "null", "-"]
-            kinds = ["transition" if s.transition else (s.scene.layer.visual.kind if s.scene else "tail") for s in chosen]
-            row: dict[str, Any] = {"run": number, "segments": len(run), "kinds": ", ".join(kinds),
-                                   "frames": sum(s.range.duration for s in chosen),
-                                   "inputs": sum(1 for a in args if a == "-i")}
-            row["full_s"] = _run(args, folder)
-            pieces = [piece_path(folder, k) for k in range(len(run))]
-            row["bytes"] = sum(p.stat().st_size for p in pieces)
-            (folder / "pieces.txt").write_text("".join(f"file '{p}'\n" for p in pieces))
-            row["filters_s"] = _run(to_null, folder)
-            row["encode_s"] = _run(["-f", "concat", "-safe", "0", "-i", "pieces.txt", "-map", "0:v:0",
-                                    *encoder_args(timeline.quality, timeline.rate), "-an", "-f", "mp4", "re.mp4"], folder)
-            rows.append(row)
+        rows = [_profile_run(timeline, [segments[i] for i in run], root / f"run{number}", number)
+                for number, run in enumerate(plan_runs(segments, list(range(len(segments))), VIDEO_WORKERS))]
+        whole = _profile_run(timeline, segments, root / "all", "all")
+        (root / "audio").mkdir()
+        clock = time.monotonic()
+        render_audio(timeline, root / "audio", root / "audio" / "audio.m4a")
+        audio_s = time.monotonic() - clock
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return rows
+    return {"rows": rows, "whole": whole, "audio_s": audio_s}
