@@ -49,3 +49,11 @@ def test_a_file_that_is_not_media_is_never_remembered(cache: Path, tmp_path: Pat
         with pytest.raises(MediaError):
             probe(junk, "music.source")
     assert not list(cache.rglob("*.json"))
+
+
+def test_a_cache_that_cannot_be_written_does_not_fail_a_good_probe(cache: Path, tmp_path: Path):
+    clip = make_test_clip(tmp_path / "clip.mp4")
+    cache.mkdir()
+    (cache / "probe").write_text("a file where the probe folder should be")
+    info = probe(clip, "scenes[0].visual.source")
+    assert (info.width, info.height) == (320, 240)

@@ -152,6 +152,21 @@ def test_an_edited_narration_keeps_its_unchanged_sentences_sample_for_sample(two
     assert not np.array_equal(old_audio[later:later + 2000], new_audio[later:later + 2000])
 
 
+def test_a_damaged_sentence_entry_is_made_again(tmp_path, empty_voices):
+    synthesize("A short line.", Voice(), cache_dir=tmp_path, voices_dir=empty_voices)
+    entries = list(tmp_path.rglob("*.npz"))
+    assert len(entries) == 1
+    for damage in (b"", b"not a zip file at all", entries[0].read_bytes()[:200]):
+        entries[0].write_bytes(damage)
+        before = stats.sentence_hits
+        speech = synthesize(f"A short line. Then {len(damage)} more words.", Voice(), cache_dir=tmp_path,
+                            voices_dir=empty_voices)
+        assert stats.sentence_hits == before  # the damaged entry was not used
+        assert_well_formed(speech, f"A short line. Then {len(damage)} more words.")
+        with np.load(entries[0]) as stored:  # and it is whole again
+            assert len(stored["audio"]) > 1000
+
+
 def test_faster_speed_is_another_entry_and_shorter(two_sentences, cache_dir, empty_voices):
     fast = synthesize(TWO_SENTENCES, Voice(speed=1.5), cache_dir=cache_dir, voices_dir=empty_voices)
     assert fast.audio_path != two_sentences.audio_path

@@ -60,11 +60,14 @@ def probe(path: Path, where: str) -> MediaInfo:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     info = _probe(path, where)
-    memo.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(memo, json.dumps({
-        "width": info.width, "height": info.height,
-        "duration": str(info.duration) if info.duration is not None else None,
-        "has_video": info.has_video, "has_audio": info.has_audio, "is_image": info.is_image}))
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(memo, json.dumps({
+            "width": info.width, "height": info.height,
+            "duration": str(info.duration) if info.duration is not None else None,
+            "has_video": info.has_video, "has_audio": info.has_audio, "is_image": info.is_image}))
+    except OSError:
+        pass  # the cache only saves work: a full or read-only disk must not fail a good probe
     return info
 
 

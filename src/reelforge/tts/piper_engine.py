@@ -106,8 +106,10 @@ class LoadedVoice:
                 if audio.dtype == np.int16 and len(counts) == len(ids) and int(counts.sum()) == len(audio):
                     stats.count("sentence_hits")
                     return audio, counts
-            except (OSError, ValueError, KeyError):
+            except FileNotFoundError:
                 pass
+            except Exception:  # noqa: BLE001 - a damaged entry (truncated, not a zip, bad checksum): made again
+                path.unlink(missing_ok=True)
         result = self._voice.phoneme_ids_to_audio(ids, config, include_alignments=True)
         audio, counts = result if isinstance(result, tuple) else (result, None)
         if counts is None or len(counts) != len(ids):
@@ -119,8 +121,11 @@ class LoadedVoice:
         if path is not None:
             buffer = io.BytesIO()
             np.savez(buffer, audio=audio, counts=counts)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, buffer.getvalue())
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(path, buffer.getvalue())
+            except OSError:
+                pass  # the cache only saves work: a full or read-only disk must not fail the synthesis
         return audio, counts
 
     def _timed_phonemes(self, phonemes: list[str], ids: list[int], counts: Any, samples: int, offset: int,
