@@ -55,6 +55,7 @@ def _profile_run(timeline: Any, chosen: list[Any], folder: Path, name: int | str
 def profile(document: dict[str, Any], assets: Path) -> dict[str, Any]:
     """{"rows": one per run of the cold render, "whole": the video as one run, "audio_s": the audio pass alone}."""
     from reelforge.render.ffmpeg_audio import render_audio
+    from reelforge.render.ffmpeg_video import run_inputs
     from reelforge.render.pipeline import VIDEO_WORKERS, prepare_timeline
     from reelforge.render.segments import plan_runs, plan_segments
 
@@ -63,7 +64,8 @@ def profile(document: dict[str, Any], assets: Path) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="bench-runs-"))
     try:
         rows = [_profile_run(timeline, [segments[i] for i in run], root / f"run{number}", number)
-                for number, run in enumerate(plan_runs(segments, list(range(len(segments))), VIDEO_WORKERS))]
+                for number, run in enumerate(plan_runs(segments, list(range(len(segments))), VIDEO_WORKERS,
+                                                          inputs=lambda chosen: run_inputs(timeline, chosen)))]
         whole = _profile_run(timeline, segments, root / "all", "all")
         (root / "audio").mkdir()
         clock = time.monotonic()

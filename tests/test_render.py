@@ -646,6 +646,56 @@ def test_a_trimmed_clip_loops_its_trimmed_part(trimmed_loop: Rendered, assets: P
         assert abs(index - wanted) <= 1 and error < 0.4 * median, f"frame {k} shows clip frame {index}, not {wanted}"
 
 
+def test_a_short_clip_keeps_looping_to_the_end_of_a_long_scene(workdir: Path, assets: Path):
+    # 0.5 s of clip under a 36 s scene: 72 repeats. Rendered by one process (workers=1) the scene's segments
+    # would share a run and its repeats; a run opens only a few files, so they go in several.
+    document = {
+        "version": "1", "name": "Long loop", "output": {"quality": "draft", "aspectRatio": "1:1", "resolution": "720p"},
+        "scenes": [{"id": "loop", "duration": 36, "visual": {"type": "video", "source": {"uploadName": "steps.mp4"},
+                                                           "trimStart": 0.5, "trimEnd": 1.0}}],
+    }
+    rendered = render_document(document, workdir / "long-loop.mp4", assets=assets, workers=1)
+    source = video_frames(assets / "steps.mp4")
+    expected = [resize(source[i], 480, 360)[:, 60:420] for i in range(60)]
+    sampled = [7, 500, 1000, 1041, 1052, 1079]
+    out = video_frames(rendered.path, sampled)
+    for k in sampled:
+        index, error, median = best_source_frame(out[k], expected)
+        wanted = 15 + k % 15  # 0.5 s in, looping every half second
+        assert abs(index - wanted) <= 1 and error < 0.4 * median, f"frame {k} shows clip frame {index}, not {wanted}"
+
+
+def test_a_25_fps_clip_shows_every_source_frame_in_order_however_its_segments_were_grouped(
+        workdir: Path, tmp_path_factory: pytest.TempPathFactory):
+    # 10.7 s of a 25 fps clip from 0.33 s: three segments whose cuts fall between source frames. Rendered as one
+    # run and with every segment alone (both from empty caches), each output frame shows the same source frame,
+    # and no source frame is skipped at a cut (a segment's pieces are cached under one key either way).
+    clip = make_test_clip(tmp_path_factory.mktemp("clip25") / "clip25.mp4", seconds=12, fps=25)
+    document = {
+        "version": "1", "name": "25 fps", "output": {"quality": "draft", "aspectRatio": "1:1", "resolution": "720p"},
+        "scenes": [{"id": "clip", "duration": 10.7, "visual": {"type": "video", "source": {"path": str(clip)},
+                                                             "trimStart": 0.33}}],
+    }
+    source = video_frames(clip)
+    expected = [resize(source[i], 480, 360)[:, 60:420] for i in sorted(source)]
+    total = 321
+    sampled = sorted({n for cut in (0, total // 3, 2 * total // 3, total - 3) for n in range(max(cut - 3, 0), cut + 3)})
+    shown = {}
+    for workers in (1, 99):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("REELFORGE_CACHE", str(tmp_path_factory.mktemp(f"clip25-{workers}")))
+            rendered = render_document(document, workdir / f"clip25-{workers}.mp4", workers=workers)
+        assert probe(rendered.path).video.packets == total
+        out = video_frames(rendered.path, sampled)
+        shown[workers] = [best_source_frame(out[n], expected)[0] for n in sampled]
+    assert shown[1] == shown[99]
+    for n, index in zip(sampled, shown[1]):
+        assert abs(index - (0.33 + n / 30) * 25) <= 1, f"frame {n} shows source frame {index}"
+    for (a, first), (b, second) in zip(zip(sampled, shown[1]), zip(sampled[1:], shown[1][1:])):
+        if b == a + 1:
+            assert second - first in (0, 1), f"frames {a} and {b} show source frames {first} and {second}"
+
+
 def test_a_looping_clip_that_wraps_inside_a_transition_renders(workdir: Path, assets: Path):
     # The loop's pieces are joined inside the transition segment; xfade needs both sides on one time base.
     document = {

@@ -16,6 +16,10 @@ from reelforge.timeline import Layer, Timeline, Visual
 # earlier segments keep non-negative times (ASS has none below zero).
 TEXT_CLOCK_SECONDS = 3600
 
+# Decoded before a clip's first shown frame, so its first output frames pick source frames as they would in
+# the middle of the clip: longer than one source frame (sources of 5 fps and up) plus half an output frame.
+LEAD_IN_SECONDS = Fraction(1, 5)
+
 ENCODER = {
     # quality: (x264 preset, crf)
     "draft": ("ultrafast", 30),
@@ -167,13 +171,20 @@ class GraphBuilder:
                 remaining -= take
                 position = Fraction(0)
         labels = []
+        rate = self.timeline.rate
         for source_start, take in pieces:
+            # Which source frame each output frame shows must not depend on where decoding started (a segment
+            # rendered alone or inside a run, cached under one key): decode from a few output frames earlier,
+            # with fps's grid anchored there, so every output frame sits at source_in + k / rate and shows the
+            # latest source frame before it, whatever came first; then drop the lead-in.
+            lead = self._lead_in(source_start - visual.source_in, source_start)
             # One decoding thread: a run's decoders work beside x264's threads, and each more thread holds
             # more frames in memory without making the run faster.
-            index = self.add_input(["-threads", "1", "-ss", seconds_str(source_start), "-t", seconds_str(take),
-                                    "-i", str(visual.path)])
+            index = self.add_input(["-threads", "1", "-ss", seconds_str(source_start - rate.seconds(lead)),
+                                    "-t", seconds_str(take + rate.seconds(lead)), "-i", str(visual.path)])
             label = self.label()
-            self.chains.append(f"[{index}:v]fps={self.fps},setpts=PTS-STARTPTS,format=yuv420p,setsar=1[{label}]")
+            self.chains.append(f"[{index}:v]fps={self.fps}:start_time=0,trim=start_frame={lead},setpts=PTS-STARTPTS,"
+                               f"format=yuv420p,setsar=1[{label}]")
             labels.append(label)
         if len(labels) > 1:
             joined = self.label()
@@ -186,6 +197,26 @@ class GraphBuilder:
         padded = self.label()
         self.chains.append(f"[{fitted}]tpad=stop_mode=clone:stop_duration={seconds_str(need)}[{padded}]")
         return self._finish(f"[{padded}]null", frames)
+
+    def _lead_in(self, from_in: Fraction, source_start: Fraction) -> int:
+        """Output frames to decode before `source_start` (`from_in` seconds after the clip's in point).
+
+        At least LEAD_IN_SECONDS, and where it can be, so many that decoding starts a whole number of
+        microseconds after the in point (a multiple of 3 frames at 30 fps): ffmpeg takes -ss in microseconds,
+        and fps only rounds a source frame that falls halfway between two output frames the same way each time
+        when every start lies exactly on the one grid."""
+        rate = self.timeline.rate
+        step = (Fraction(10**6) / rate.value).denominator
+        room = rate.frames(source_start, "floor")  # the file has nothing before its start
+        lead = rate.frames(LEAD_IN_SECONDS, "ceil")
+        frames = from_in * rate.value
+        if frames.denominator != 1:  # mid-way through a loop: no grid to keep
+            return min(lead, room)
+        at = int(frames)
+        lead += (at - lead) % step
+        if lead > room:
+            lead = room - (room - at) % step
+        return lead if lead >= 0 else room
 
     def text_clock_frames(self) -> int:
         return self.timeline.rate.frames(TEXT_CLOCK_SECONDS)
@@ -292,6 +323,14 @@ def segment_identity(timeline: Timeline, segment: Segment, fonts_dir: Path, qual
     builder, graph, ass_text = _run_graph(timeline, [segment], fonts_dir)
     inputs = [arg for input_args in builder.inputs for arg in input_args]
     return graph + "\n" + ass_text + "\n" + " ".join(encoder_args(quality, timeline.rate)), inputs
+
+
+def run_inputs(timeline: Timeline, segments: list[Segment]) -> int:
+    """How many files ffmpeg opens to render consecutive `segments` as one run (a looping clip opens its file
+    once per repeat)."""
+    builder = GraphBuilder(timeline)
+    builder.run(segments, None, Path())
+    return len(builder.inputs)
 
 
 def run_command(timeline: Timeline, segments: list[Segment], workdir: Path, fonts_dir: Path, quality: str,

@@ -21,7 +21,7 @@ from reelforge.loader import load_document
 from reelforge.model import Document
 from reelforge.render.ffmpeg_audio import AUDIO_VERSION, LIMITER, TARGET_LUFS, aac_args, mix_graph, render_audio
 from reelforge.render.cards import card_layers, render_missing_cards, with_card_files
-from reelforge.render.ffmpeg_video import piece_path, run_command, segment_identity
+from reelforge.render.ffmpeg_video import piece_path, run_command, run_inputs, segment_identity
 from reelforge.render.process import CancelToken, RenderCancelled, RenderError, run_ffmpeg
 from reelforge.render.segments import plan_runs, plan_segments
 from reelforge.resolve import resolve
@@ -187,7 +187,7 @@ def render_timeline(
         audio_cached = cache_root() / "audio" / f"{audio_key}.m4a"
         audio_cached.parent.mkdir(parents=True, exist_ok=True)
         pending = [index for index, path in enumerate(cached_paths) if not path.is_file()]
-        runs = plan_runs(segments, pending, max(workers, 1))
+        runs = plan_runs(segments, pending, max(workers, 1), inputs=lambda chosen: run_inputs(timeline, chosen))
         # Runs side by side split the cores between their encoders (fewer frames in flight, less memory).
         at_once = min(len(runs), max(workers, 1))
         x264_threads = max((os.cpu_count() or 2) // at_once, 1) if at_once > 1 else None

@@ -6,6 +6,7 @@ one scene leaves the other scenes' segments valid in the cache.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reelforge.timebase import FrameRange
@@ -34,9 +35,9 @@ class Segment:
 MAX_SEGMENT_SECONDS = 4
 # Most segments one ffmpeg process renders (it opens every input its segments show at once).
 MAX_RUN_SEGMENTS = 12
-# Most layers drawn from files (clips, stills, cards) one run shows: ffmpeg opens all of a run's inputs at its
-# start and each holds decoded frames until it is used (70-100 MB at 1080x1920), so this bounds a run's memory
-# (about 430 MB with x264) however long the project is.
+# Most files one run opens (clips, stills, cards; a looping clip opens its file once per repeat): ffmpeg opens
+# all of a run's inputs at its start and each holds decoded frames until it is used (70-100 MB at 1080x1920),
+# so this bounds a run's memory (about 430 MB with x264) however long the project is.
 MAX_RUN_INPUTS = 3
 
 XFADE = {
@@ -110,11 +111,15 @@ def file_layers(segment: Segment) -> list[Layer]:
     return [layer for layer in layers if layer.visual.kind != "color"]
 
 
-def plan_runs(segments: list[Segment], pending: list[int], workers: int) -> list[list[int]]:
+def plan_runs(segments: list[Segment], pending: list[int], workers: int,
+              inputs: Callable[[list[Segment]], int] | None = None) -> list[list[int]]:
     """The `pending` segments (indices into `segments`) as runs, each rendered by one ffmpeg process:
     consecutive segments share a run (a scene is then decoded once for its body and its transitions), runs
     with too many segments or inputs are split, and the work is split into at least `workers` runs of about
-    equal frames when it can be."""
+    equal frames when it can be. `inputs`: how many files a run of these segments opens (the renderer knows;
+    by default, one per layer drawn from a file)."""
+    count_inputs = inputs or (lambda chosen: len({id(layer) for segment in chosen for layer in file_layers(segment)}))
+    counted: dict[tuple[int, ...], int] = {}
     runs: list[list[int]] = []
     for index in sorted(pending):
         if runs and runs[-1][-1] == index - 1:
@@ -126,8 +131,14 @@ def plan_runs(segments: list[Segment], pending: list[int], workers: int) -> list
         return sum(segments[i].range.duration for i in run)
 
     def too_big(run: list[int]) -> bool:
-        return len(run) > 1 and (len(run) > MAX_RUN_SEGMENTS or
-                                 len({id(layer) for i in run for layer in file_layers(segments[i])}) > MAX_RUN_INPUTS)
+        if len(run) <= 1:
+            return False
+        if len(run) > MAX_RUN_SEGMENTS:
+            return True
+        key = tuple(run)
+        if key not in counted:
+            counted[key] = count_inputs([segments[i] for i in run])
+        return counted[key] > MAX_RUN_INPUTS
 
     def split(run: list[int]) -> None:
         total, done, best = frames(run), 0, (None, 1)
