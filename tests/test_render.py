@@ -696,6 +696,52 @@ def test_a_25_fps_clip_shows_every_source_frame_in_order_however_its_segments_we
             assert second - first in (0, 1), f"frames {a} and {b} show source frames {first} and {second}"
 
 
+def frames_both_ways(document: dict, name: str, workdir: Path, assets: Path, sampled: list[int],
+                     tmp_path_factory: pytest.TempPathFactory) -> dict[int, list[int]]:
+    """The steps.mp4 frame shown at each sampled frame, rendered as one run (workers=1) and with every segment
+    alone (workers=99), each from an empty cache."""
+    source = video_frames(assets / "steps.mp4")
+    expected = [resize(source[i], 480, 360)[:, 60:420] for i in sorted(source)]  # cover: 4:3 into 1:1
+    shown = {}
+    for workers in (1, 99):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("REELFORGE_CACHE", str(tmp_path_factory.mktemp(f"{name}-{workers}")))
+            rendered = render_document(document, workdir / f"{name}-{workers}.mp4", assets=assets, workers=workers)
+        out = video_frames(rendered.path, sampled)
+        shown[workers] = [best_source_frame(out[n], expected)[0] for n in sampled]
+    return shown
+
+
+def test_a_clip_that_does_not_loop_holds_its_last_frame_to_the_end_of_its_scene(
+        workdir: Path, assets: Path, tmp_path_factory: pytest.TempPathFactory):
+    # steps.mp4 from 0 to 1 s (frames 0-29) under a 9 s scene: its later segments start after the clip ended.
+    document = {
+        "version": "1", "name": "Held", "output": {"quality": "draft", "aspectRatio": "1:1", "resolution": "720p"},
+        "scenes": [{"id": "held", "duration": 9, "visual": {"type": "video", "source": {"uploadName": "steps.mp4"},
+                                                          "trimEnd": 1.0, "loop": False}}],
+    }
+    sampled = [0, 15, 29, 30, 31, 100, 134, 135, 136, 200, 269]
+    shown = frames_both_ways(document, "held", workdir, assets, sampled, tmp_path_factory)
+    assert shown[1] == shown[99] == [0, 15, 29] + [29] * 8, shown
+
+
+def test_a_loop_of_a_fraction_of_a_frame_keeps_its_period(
+        workdir: Path, assets: Path, tmp_path_factory: pytest.TempPathFactory):
+    # 0.37 s of clip (11.1 frames) looped for 9.3 s: frame k shows the clip at 0.5 + (k / 30 mod 0.37) s, with
+    # no drift over 25 repeats (the clip's own sound loops at exactly 0.37 s).
+    document = {
+        "version": "1", "name": "Fraction loop", "output": {"quality": "draft", "aspectRatio": "1:1", "resolution": "720p"},
+        "scenes": [{"id": "loop", "duration": 9.3, "visual": {"type": "video", "source": {"uploadName": "steps.mp4"},
+                                                            "trimStart": 0.5, "trimEnd": 0.87}}],
+    }
+    sampled = list(range(0, 279, 9)) + [120, 121, 240, 241, 278]
+    shown = frames_both_ways(document, "fraction-loop", workdir, assets, sampled, tmp_path_factory)
+    assert shown[1] == shown[99]
+    for n, index in zip(sampled, shown[1]):
+        wanted = (Fraction(1, 2) + Fraction(n, 30) % Fraction(37, 100)) * 30
+        assert abs(index - wanted) <= 1, f"frame {n} shows clip frame {index}, not {float(wanted):.1f}"
+
+
 def test_a_looping_clip_that_wraps_inside_a_transition_renders(workdir: Path, assets: Path):
     # The loop's pieces are joined inside the transition segment; xfade needs both sides on one time base.
     document = {

@@ -16,6 +16,8 @@ from reelforge.timeline import Layer, Timeline, Visual
 # earlier segments keep non-negative times (ASS has none below zero).
 TEXT_CLOCK_SECONDS = 3600
 
+# Most inputs one looping clip opens for one range (a cycle each): more only for clips of a frame or two.
+MAX_LOOP_PIECES = 64
 # Decoded before a clip's first shown frame, so its first output frames pick source frames as they would in
 # the middle of the clip: longer than one source frame (sources of 5 fps and up) plus half an output frame.
 LEAD_IN_SECONDS = Fraction(1, 5)
@@ -156,35 +158,49 @@ class GraphBuilder:
         return self._finish(f"[{out}]null", frames)
 
     def _video(self, visual: Visual, offset: int, frames: int) -> str:
-        start = visual.source_in + self.seconds(offset)
-        need = self.seconds(frames + 1)
-        length = visual.source_length
-        pieces: list[tuple[Fraction, Fraction]] = []  # (source start, seconds)
-        if length is None or not visual.loop:
-            pieces.append((start if length is None else min(start, visual.source_in + length), need))
-        else:
-            position = (start - visual.source_in) % length
-            remaining = need
-            while remaining > 0 and len(pieces) < 64:
-                take = min(length - position, remaining)
-                pieces.append((visual.source_in + position, take))
-                remaining -= take
-                position = Fraction(0)
-        labels = []
+        """Frames [offset, offset + frames) of a clip layer. Layer frame k shows the clip at
+        source_in + k / rate; a looping clip wraps every source_length seconds, one that does not loop holds its
+        last frame from source_in + source_length on. Each frame is the same whichever range it is asked in
+        (a segment alone or a run), so pieces rendered either way join."""
         rate = self.timeline.rate
-        for source_start, take in pieces:
-            # Which source frame each output frame shows must not depend on where decoding started (a segment
-            # rendered alone or inside a run, cached under one key): decode from a few output frames earlier,
-            # with fps's grid anchored there, so every output frame sits at source_in + k / rate and shows the
-            # latest source frame before it, whatever came first; then drop the lead-in.
-            lead = self._lead_in(source_start - visual.source_in, source_start)
+        length = visual.source_length
+        end = None if length is None else visual.source_in + length  # nothing of the source from here on
+        pieces: list[tuple[Fraction, int, int]] = []  # (source time of layer frame 0 in this cycle, first, count)
+        if length is None or not visual.loop:
+            live = frames + offset if length is None else max(rate.frames(length, "ceil"), 1)  # frames before `end`
+            first = min(offset, live - 1)  # past the end: the last frame the clip showed, held
+            pieces.append((visual.source_in, first, max(min(offset + frames, live) - first, 1)))
+        else:
+            period = length * rate.value  # layer frames per cycle (a fraction)
+            cycle = int(Fraction(offset) / period)
+            while len(pieces) < MAX_LOOP_PIECES:
+                first = max(offset, -int(-cycle * period // 1))
+                last = min(offset + frames, -int(-(cycle + 1) * period // 1))
+                if first >= offset + frames:
+                    break
+                if last > first:
+                    pieces.append((visual.source_in - cycle * length, first, last - first))
+                cycle += 1
+        labels = []
+        for base, first, count in pieces:
+            source_start = base + rate.seconds(first)
+            # Which source frame an output frame shows must not depend on where decoding started: decode from a
+            # few output frames earlier with fps's grid anchored there (every output frame at base + k / rate,
+            # showing the source frame on screen then, whatever came first), then drop the lead-in.
+            lead = self._lead_in(first, source_start)
+            decode_from = source_start - rate.seconds(lead)
+            decode_to = base + rate.seconds(first + count) + rate.seconds(1) / 2
+            if end is not None:
+                decode_to = min(decode_to, end)
             # One decoding thread: a run's decoders work beside x264's threads, and each more thread holds
             # more frames in memory without making the run faster.
-            index = self.add_input(["-threads", "1", "-ss", seconds_str(source_start - rate.seconds(lead)),
-                                    "-t", seconds_str(take + rate.seconds(lead)), "-i", str(visual.path)])
+            index = self.add_input(["-threads", "1", "-ss", seconds_str(decode_from),
+                                    "-t", seconds_str(decode_to - decode_from), "-i", str(visual.path)])
             label = self.label()
+            # tpad: exactly `count` frames even when the file ends early, so the pieces after keep their places.
             self.chains.append(f"[{index}:v]fps={self.fps}:start_time=0,trim=start_frame={lead},setpts=PTS-STARTPTS,"
-                               f"format=yuv420p,setsar=1[{label}]")
+                               f"tpad=stop_mode=clone:stop={count},trim=end_frame={count},format=yuv420p,setsar=1"
+                               f"[{label}]")
             labels.append(label)
         if len(labels) > 1:
             joined = self.label()
@@ -193,29 +209,25 @@ class GraphBuilder:
         else:
             current = labels[0]
         fitted = self._fit(current, visual.fit)
-        # Hold the last frame when the clip ends before the scene does (loop off).
+        # Hold the last frame for the rest (a clip that does not loop, past its end).
         padded = self.label()
-        self.chains.append(f"[{fitted}]tpad=stop_mode=clone:stop_duration={seconds_str(need)}[{padded}]")
+        self.chains.append(f"[{fitted}]tpad=stop_mode=clone:stop={frames}[{padded}]")
         return self._finish(f"[{padded}]null", frames)
 
-    def _lead_in(self, from_in: Fraction, source_start: Fraction) -> int:
-        """Output frames to decode before `source_start` (`from_in` seconds after the clip's in point).
+    def _lead_in(self, first: int, source_start: Fraction) -> int:
+        """Output frames to decode before `source_start`, the source time of layer frame `first`.
 
-        At least LEAD_IN_SECONDS, and where it can be, so many that decoding starts a whole number of
-        microseconds after the in point (a multiple of 3 frames at 30 fps): ffmpeg takes -ss in microseconds,
-        and fps only rounds a source frame that falls halfway between two output frames the same way each time
+        At least LEAD_IN_SECONDS, and where it can be, so many that decoding starts at a layer frame that is a
+        multiple of `step` (3 at 30 fps, a whole number of microseconds): ffmpeg takes -ss in microseconds, and
+        fps rounds a source frame that falls halfway between two output frames the same way each time only
         when every start lies exactly on the one grid."""
         rate = self.timeline.rate
         step = (Fraction(10**6) / rate.value).denominator
         room = rate.frames(source_start, "floor")  # the file has nothing before its start
         lead = rate.frames(LEAD_IN_SECONDS, "ceil")
-        frames = from_in * rate.value
-        if frames.denominator != 1:  # mid-way through a loop: no grid to keep
-            return min(lead, room)
-        at = int(frames)
-        lead += (at - lead) % step
+        lead += (first - lead) % step
         if lead > room:
-            lead = room - (room - at) % step
+            lead = room - (room - first) % step
         return lead if lead >= 0 else room
 
     def text_clock_frames(self) -> int:
