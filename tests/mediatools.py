@@ -293,3 +293,9 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def best_source_frame(frame: np.ndarray, candidates: list[np.ndarray]) -> tuple[int, float, float]:
+    """Index of the candidate closest to `frame`, its error and the median error (how distinct the match is)."""
+    errors = [mean_abs_diff(frame, candidate) for candidate in candidates]
+    return int(np.argmin(errors)), min(errors), float(np.median(errors))

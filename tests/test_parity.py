@@ -85,3 +85,26 @@ def test_to_moviepy_gives_a_clip_of_the_document(tmp_path: Path):
     finally:
         clip.compositor.close()
         clip.close()
+
+
+@pytest.mark.parametrize("visual, seconds", [
+    ({"trimStart": 0.33}, 3.3),  # 25 fps into 30: the picks between source frames
+    ({"trimStart": 0.5, "trimEnd": 0.87}, 3.0),  # a loop of 0.37 s (9.25 source frames)
+    ({"trimEnd": 1.01, "loop": False}, 2.0),  # held from its end on
+], ids=["25fps", "loop", "held"])
+def test_both_backends_show_the_same_source_frame_of_a_clip(visual: dict, seconds: float, tmp_path: Path):
+    from mediatools import best_source_frame, make_test_clip, resize
+
+    clip = make_test_clip(tmp_path / "clip25.mp4", seconds=4, fps=25)
+    document = {
+        "version": "1", "name": "Clip frames", "output": {"quality": "draft", "aspectRatio": "1:1", "resolution": "720p"},
+        "scenes": [{"id": "clip", "duration": seconds, "visual": {"type": "video", "source": {"path": str(clip)}, **visual}}],
+    }
+    source = video_frames(clip)
+    expected = [resize(source[i], 480, 360)[:, 60:420] for i in sorted(source)]  # cover: 4:3 into 1:1
+    sampled = list(range(0, int(seconds * 30)))
+    shown = {}
+    for backend in ("ffmpeg", "moviepy"):
+        out = video_frames(render(document, tmp_path / f"{backend}.mp4", backend=backend).path, sampled)
+        shown[backend] = [best_source_frame(out[n], expected)[0] for n in sampled]
+    assert shown["ffmpeg"] == shown["moviepy"]

@@ -30,7 +30,7 @@ from PIL import Image  # noqa: E402
 
 from conftest import run_cli  # noqa: E402
 from mediatools import (  # noqa: E402
-    audio_samples, band_db, changed, closed_port, frame_means, loudness, make_test_clip, make_test_image,
+    audio_samples, band_db, best_source_frame, changed, closed_port, frame_means, loudness, make_test_clip, make_test_image,
     mean_abs_diff, onsets, probe, resize, rms_db, serving, sidecar_cues, subtitle_cues, video_frames, write_wav_tone,
 )
 from reelforge.compile import compile_timeline, frame_size  # noqa: E402
@@ -585,12 +585,6 @@ def test_clip_scenes_last_exactly_their_duration(media_render: Rendered):
     media = probe(media_render.path)
     assert media.video.packets == 2 * CLIP_SCENE_FRAMES + ZOOM_FRAMES
     assert media.audio.seconds == pytest.approx(media.video.packets * FRAME, abs=FRAME)
-
-
-def best_source_frame(frame: np.ndarray, candidates: list[np.ndarray]) -> tuple[int, float, float]:
-    """Index of the candidate closest to `frame`, its error and the median error (how distinct the match is)."""
-    errors = [mean_abs_diff(frame, candidate) for candidate in candidates]
-    return int(np.argmin(errors)), min(errors), float(np.median(errors))
 
 
 SAMPLED = [0, 10, 45, 59, 60, 61, 75, 86]  # frames of a clip scene; from 60 on the 2 s clip has looped

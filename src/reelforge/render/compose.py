@@ -7,6 +7,8 @@ two backends check each other. Text is drawn by libass through ffmpeg, as in the
 
 from __future__ import annotations
 
+import math
+
 import subprocess
 from pathlib import Path
 
@@ -119,11 +121,20 @@ class _VideoSource(_Source):
         from PIL import Image
 
         v = self.visual
+        # As the ffmpeg backend: frame `index` shows what the clip has on screen just before half an output
+        # frame later (the source frame nearest the output frame's time, ties to the earlier one), within the
+        # used part of the clip; a loop wraps at its length, a clip that does not loop holds its last shown frame.
         local = index / self.fps
         length = v.source_length
         if length is not None:
-            local = local % float(length) if v.loop else min(local, float(length) - 1 / self.fps)
-        t = min(float(v.source_in) + local, self.clip.duration - 1 / max(self.clip.fps, 1))
+            if v.loop:
+                local = local % float(length)
+            else:
+                local = min(local, (math.ceil(float(length) * self.fps - 1e-9) - 1) / self.fps)
+        t = float(v.source_in) + local + 0.5 / self.fps - 1e-6
+        if length is not None:
+            t = min(t, float(v.source_in + length) - 1e-6)
+        t = min(t, self.clip.duration - 1 / max(self.clip.fps, 1))
         picture = Image.fromarray(self.clip.get_frame(max(t, 0)))
         return np.asarray(_fit_image(picture, v.fit, *self.size))
 

@@ -197,8 +197,11 @@ class GraphBuilder:
             index = self.add_input(["-threads", "1", "-ss", seconds_str(decode_from),
                                     "-t", seconds_str(decode_to - decode_from), "-i", str(visual.path)])
             label = self.label()
-            # tpad: exactly `count` frames even when the file ends early, so the pieces after keep their places.
-            self.chains.append(f"[{index}:v]fps={self.fps}:start_time=0,trim=start_frame={lead},setpts=PTS-STARTPTS,"
+            # trim=end: input -t lets through a frame that starts after it (one frame past a trimEnd or a loop's
+            # end). tpad: exactly `count` frames even when the file ends early, so the pieces after keep their
+            # places.
+            self.chains.append(f"[{index}:v]trim=end={seconds_str(decode_to - decode_from)},"
+                               f"fps={self.fps}:start_time=0,trim=start_frame={lead},setpts=PTS-STARTPTS,"
                                f"tpad=stop_mode=clone:stop={count},trim=end_frame={count},format=yuv420p,setsar=1"
                                f"[{label}]")
             labels.append(label)
