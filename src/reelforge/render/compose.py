@@ -8,7 +8,6 @@ two backends check each other. Text is drawn by libass through ffmpeg, as in the
 from __future__ import annotations
 
 import math
-
 import subprocess
 from pathlib import Path
 
