@@ -1,4 +1,4 @@
-"""How pending segments are grouped into ffmpeg runs (pure planning, no rendering)."""
+"""How pending segments are grouped into ffmpeg runs (planning only: the graphs are built, nothing is rendered)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,25 @@ from pathlib import Path
 import pytest
 
 from reelforge.render import segments as segments_module
-from reelforge.render.segments import MAX_RUN_SEGMENTS, ScenePart, Segment, file_layers, plan_runs
-from reelforge.timebase import FrameRange
-from reelforge.timeline import Layer, Visual
+from reelforge.render.ffmpeg_video import run_inputs
+from reelforge.render.segments import MAX_RUN_SEGMENTS, ScenePart, Segment
+from reelforge.render.segments import plan_runs as plan_with
+from reelforge.timebase import FrameRange, Rate
+from reelforge.timeline import Layer, Timeline, Visual
+
+TIMELINE = Timeline(Rate.of(30), 320, 240, 30 * 90)
+
+
+def plan_runs(segments: list[Segment], pending: list[int], workers: int) -> list[list[int]]:
+    """The planner with the renderer's own count of the files a run opens."""
+    return plan_with(segments, pending, workers, inputs=lambda chosen: run_inputs(TIMELINE, chosen))
+
+
+def file_layers(segment: Segment) -> list[Layer]:
+    """The layers a segment shows that are read from a file (solid colors are generated)."""
+    parts = [segment.scene] if segment.scene else list(segment.transition[:2]) if segment.transition else []
+    layers = [part.layer for part in parts] + [layer for layer, _, _ in segment.overlays]
+    return [layer for layer in layers if layer.visual.kind != "color"]
 
 
 def segments_of(*lengths: int) -> list[Segment]:

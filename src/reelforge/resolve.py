@@ -105,14 +105,15 @@ def resolve(
     sources = SourceResolver(document, loaded.base_dir, assets)
     resolved = ResolvedDocument(document, rate, base_dir=loaded.base_dir)
     try:
-        sources.prefetch(_visual_sources(document))
+        sources.prefetch(_file_sources(document))
         _resolve_into(resolved, sources, tts_cache, on_step)
     finally:
         sources.close()
     return resolved
 
 
-def _visual_sources(document: Document) -> list[Source]:
+def _file_sources(document: Document) -> list[Source]:
+    """The sources of scene visuals, blocks and music: the files a render probes."""
     found = [scene.visual.source for scene in document.scenes if scene.visual.type in ("video", "image")]
     found += [block.source for block in document.blocks if block.type in ("video", "image", "audio")]
     if document.music is not None and document.music.source is not None:

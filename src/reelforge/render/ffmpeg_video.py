@@ -15,6 +15,8 @@ from reelforge.timeline import Layer, Timeline, Visual
 # Where a segment's first frame sits on the clock of its subtitle file: far enough in that lines which began in
 # earlier segments keep non-negative times (ASS has none below zero).
 TEXT_CLOCK_SECONDS = 3600
+# A run's subtitle file, beside its graph in the run's folder.
+ASS_NAME = "text.ass"
 
 # Most inputs one looping clip opens for one range (a cycle each): more only for clips of a frame or two.
 MAX_LOOP_PIECES = 64
@@ -327,9 +329,6 @@ def _run_graph(timeline: Timeline, segments: list[Segment], fonts_dir: Path) -> 
         ass_text = subs.to_string("ass")
     builder.run(segments, ASS_NAME if ass_text else None, fonts_dir)
     return builder, ";\n".join(builder.chains), ass_text
-
-
-ASS_NAME = "text.ass"
 
 
 def segment_identity(timeline: Timeline, segment: Segment, fonts_dir: Path, quality: str) -> tuple[str, list[str]]:

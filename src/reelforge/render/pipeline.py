@@ -176,10 +176,11 @@ def render_timeline(
         segments = plan_segments(timeline)
         cached_paths: list[Path] = []
         inputs_of: list[list[str]] = []
+        fingerprints: dict[Path, str] = {}
         for segment in segments:
             identity, inputs = segment_identity(timeline, segment, fonts, quality)
             key = content_key(PIPELINE_VERSION, quality, timeline.width, timeline.height, timeline.rate.ffmpeg(),
-                              identity, inputs, _fingerprints(inputs))
+                              identity, inputs, _fingerprints(inputs, fingerprints))
             cached_paths.append(segment_dir / f"{key}.mp4")
             inputs_of.append(inputs)
 
@@ -292,15 +293,19 @@ def _concat_escape(path: Path) -> str:
     return str(path).replace("'", "'\\''")
 
 
-def _fingerprints(args: list[str]) -> list[str]:
+def _fingerprints(args: list[str], known: dict[Path, str] | None = None) -> list[str]:
     """Content fingerprints of every input file named in ffmpeg arguments (cards are named by their content
-    already, and may not be rendered yet)."""
+    already, and may not be rendered yet). `known`: fingerprints taken already in this render (a clip opened
+    by many segments is read once)."""
     cards = cache_root() / "cards"
+    known = {} if known is None else known
     prints = []
     for before, value in zip(args, args[1:]):
         path = Path(value)
         if before == "-i" and path.parent != cards and path.is_file():
-            prints.append(file_fingerprint(path))
+            if path not in known:
+                known[path] = file_fingerprint(path)
+            prints.append(known[path])
     return prints
 
 

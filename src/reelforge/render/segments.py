@@ -104,21 +104,13 @@ def plan_segments(timeline: Timeline) -> list[Segment]:
     return segments
 
 
-def file_layers(segment: Segment) -> list[Layer]:
-    """The layers a segment shows that ffmpeg reads from a file (solid colors are generated)."""
-    parts = [segment.scene] if segment.scene else list(segment.transition[:2]) if segment.transition else []
-    layers = [part.layer for part in parts] + [layer for layer, _, _ in segment.overlays]
-    return [layer for layer in layers if layer.visual.kind != "color"]
-
-
 def plan_runs(segments: list[Segment], pending: list[int], workers: int,
-              inputs: Callable[[list[Segment]], int] | None = None) -> list[list[int]]:
+              inputs: Callable[[list[Segment]], int]) -> list[list[int]]:
     """The `pending` segments (indices into `segments`) as runs, each rendered by one ffmpeg process:
     consecutive segments share a run (a scene is then decoded once for its body and its transitions), runs
     with too many segments or inputs are split, and the work is split into at least `workers` runs of about
-    equal frames when it can be. `inputs`: how many files a run of these segments opens (the renderer knows;
-    by default, one per layer drawn from a file)."""
-    count_inputs = inputs or (lambda chosen: len({id(layer) for segment in chosen for layer in file_layers(segment)}))
+    equal frames when it can be. `inputs`: how many files a run of these segments opens (the renderer knows:
+    `ffmpeg_video.run_inputs`)."""
     counted: dict[tuple[int, ...], int] = {}
     runs: list[list[int]] = []
     for index in sorted(pending):
@@ -137,7 +129,7 @@ def plan_runs(segments: list[Segment], pending: list[int], workers: int,
             return True
         key = tuple(run)
         if key not in counted:
-            counted[key] = count_inputs([segments[i] for i in run])
+            counted[key] = inputs([segments[i] for i in run])
         return counted[key] > MAX_RUN_INPUTS
 
     def split(run: list[int]) -> None:
