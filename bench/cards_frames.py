@@ -61,8 +61,8 @@ def card_times(rounds: int) -> list[tuple[str, float, float]]:
 
 
 def frame_latency(rounds: int) -> tuple[float, float, float]:
-    from reelforge.render.compose import Compositor
-    from reelforge.render.pipeline import prepare_timeline
+    from reelforge.renderers.compose import Compositor
+    from reelforge.renderers.ffmpeg.pipeline import prepare_timeline
 
     demo = ROOT / "templates" / "demo.json"
     timeline = prepare_timeline(demo)
@@ -88,7 +88,7 @@ def frame_latency(rounds: int) -> tuple[float, float, float]:
 def parity() -> list[tuple[str, int, int, float, float]]:
     import av
 
-    from reelforge.render.pipeline import render
+    from reelforge.renderers.ffmpeg.pipeline import render
 
     rows = []
     with tempfile.TemporaryDirectory() as out:

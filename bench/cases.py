@@ -37,7 +37,7 @@ class FfmpegLog:
             self.calls.append((what, clock - self.origin, time.monotonic() - clock))
 
     def install(self) -> None:
-        from reelforge.render import ffmpeg_audio, pipeline
+        from reelforge.renderers.ffmpeg import audio as ffmpeg_audio, pipeline
 
         def timed(runner, label=None):
             def wrapper(args, *rest, **kwargs):
@@ -73,7 +73,7 @@ class FfmpegLog:
 
 
 def _render_once(document: dict[str, Any], assets: Path, out: Path, log: FfmpegLog) -> dict[str, Any]:
-    from reelforge.render.pipeline import render
+    from reelforge.renderers.ffmpeg.pipeline import render
 
     log.reset()
     clock = time.monotonic()
@@ -129,8 +129,8 @@ def prewarm(args: argparse.Namespace) -> dict[str, Any]:
     """Synthesize every narration of the 50-scene document and make the music loop (in REELFORGE_CACHE)."""
     from bench.workload import MUSIC, narration_texts
     from reelforge.model.audio import Voice
-    from reelforge.music import mood_loop
-    from reelforge.tts import synthesize
+    from reelforge.resolve.music import mood_loop
+    from reelforge.speech.tts import synthesize
 
     clock = time.monotonic()
     seconds = {text: float(synthesize(text, Voice()).duration) for text in narration_texts(50)}

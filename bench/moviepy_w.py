@@ -3,9 +3,9 @@
 Run: .venv/bin/python -m bench.moviepy_w ASSETS OUT.mp4 [--seconds 5] [--scenes 5]
 
 It reads the same document as reelforge (`bench.workload.scaled_document`) and uses the same inputs: the
-narration WAVs and word timings from `reelforge.tts.synthesize` (cached: pre-synthesize them to leave
+narration WAVs and word timings from `reelforge.speech.tts.synthesize` (cached: pre-synthesize them to leave
 speech synthesis out of the timing, as the benchmark does for both tools) and the music loop from
-`reelforge.music.mood_loop`. Scene lengths follow reelforge's rule (speech + padding + transition out,
+`reelforge.resolve.music.mood_loop`. Scene lengths follow reelforge's rule (speech + padding + transition out,
 rounded up to a frame), so both videos have the same length and cuts.
 
 Per scene: clips are cropped to the 9:16 middle and resized once (`cropped(...).resized(...)`); stills are
@@ -52,7 +52,7 @@ def font_path(name: str = "Roboto-Black.ttf") -> str:
 def scene_plan(document: dict[str, Any]) -> list[dict[str, Any]]:
     """Per scene: start and length in seconds (frame-exact, as reelforge computes them), speech, transition."""
     from reelforge.model.audio import Voice
-    from reelforge.tts import synthesize
+    from reelforge.speech.tts import synthesize
 
     voice = Voice(voiceId=document["voice"]["voiceId"], speed=document["voice"]["speed"])
     plan, start_frame = [], 0
@@ -100,7 +100,7 @@ def _still_scene(path: Path, motion: str, amount: float, duration: float):
 def _captions(item: dict[str, Any]) -> list:
     from moviepy import TextClip
 
-    from reelforge.captions import group_words
+    from reelforge.timeline.captions import group_words
 
     limit = Fraction(item["duration"] - item["transition_seconds"]).limit_denominator(FPS)
     clips = []
@@ -143,7 +143,7 @@ def _ducking_gain(intervals: list[tuple[float, float]], duck_db: float):
 def _audio(plan: list[dict[str, Any]], document: dict[str, Any], total: float):
     from moviepy import AudioFileClip, CompositeAudioClip, afx
 
-    from reelforge.music import mood_loop
+    from reelforge.resolve.music import mood_loop
 
     narration = [AudioFileClip(str(item["speech"].audio_path), fps=48000).with_start(item["start"]) for item in plan]
     music_spec = document["music"]

@@ -23,7 +23,7 @@ from typing import Any
 
 
 def _run(args: list[str], cwd: Path) -> float:
-    from reelforge.render.process import ffmpeg_env, ffmpeg_exe
+    from reelforge.process import ffmpeg_env, ffmpeg_exe
 
     clock = time.monotonic()
     subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args], cwd=cwd, check=True,
@@ -33,7 +33,7 @@ def _run(args: list[str], cwd: Path) -> float:
 
 def _profile_run(timeline: Any, chosen: list[Any], folder: Path, name: int | str) -> dict[str, Any]:
     from reelforge.fonts import fonts_dir
-    from reelforge.render.ffmpeg_video import encoder_args, piece_path, run_command
+    from reelforge.renderers.ffmpeg.video import encoder_args, piece_path, run_command
 
     folder.mkdir()
     args = run_command(timeline, chosen, folder, fonts_dir(), timeline.quality)
@@ -54,10 +54,10 @@ def _profile_run(timeline: Any, chosen: list[Any], folder: Path, name: int | str
 
 def profile(document: dict[str, Any], assets: Path) -> dict[str, Any]:
     """{"rows": one per run of the cold render, "whole": the video as one run, "audio_s": the audio pass alone}."""
-    from reelforge.render.ffmpeg_audio import render_audio
-    from reelforge.render.ffmpeg_video import run_inputs
-    from reelforge.render.pipeline import VIDEO_WORKERS, prepare_timeline
-    from reelforge.render.segments import plan_runs, plan_segments
+    from reelforge.renderers.ffmpeg.audio import render_audio
+    from reelforge.renderers.ffmpeg.video import run_inputs
+    from reelforge.renderers.ffmpeg.pipeline import VIDEO_WORKERS, prepare_timeline
+    from reelforge.renderers.ffmpeg.segments import plan_runs, plan_segments
 
     timeline = prepare_timeline(document, assets=assets)
     segments = plan_segments(timeline)

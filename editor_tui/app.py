@@ -15,8 +15,8 @@ from editor_tui.commands import EditorCommands
 from editor_tui.screens.editor import EditorScreen
 from editor_tui.state import EditorState, autosave_path, autosave_to_offer
 from reelforge.errors import DocumentError, ReelforgeError
-from reelforge.loader import read_json_file, validate_data
-from reelforge.project import Project
+from reelforge.document.loader import read_json_file, validate_data
+from reelforge.editing.project import Project
 
 if TYPE_CHECKING:
     from editor_tui.screens.new_project import NewProject
@@ -84,7 +84,7 @@ class EditorApp(App[int]):
 
     def _ask_new_project(self) -> None:
         from editor_tui.screens.new_project import NewProjectScreen
-        from reelforge.tts import list_voices
+        from reelforge.speech.tts import list_voices
 
         voices = [voice.voice_id for voice in list_voices()]
         self.push_screen(NewProjectScreen(self.path.name, self.path.stem.replace("-", " ").replace("_", " "), voices),

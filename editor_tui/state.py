@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from reelforge import edit
-from reelforge.checks import assets_folder
+from reelforge.document.checks import assets_folder
 from reelforge.errors import DocumentError, EditError, Problem, ReelforgeError
-from reelforge.estimate import SceneEstimate, estimate_scenes, scenes_seconds
+from reelforge.document.estimate import SceneEstimate, estimate_scenes, scenes_seconds
 from reelforge.fileio import write_atomic
-from reelforge.loader import read_json_file, validate_data
+from reelforge.document.loader import read_json_file, validate_data
 from reelforge.model import Document, Scene
 from reelforge.model.visuals import visual_label
-from reelforge.project import Project, ProjectEvent, document_json, tts
+from reelforge.editing.project import Project, ProjectEvent, document_json, tts
 
 AUTOSAVE_SUFFIX = ".autosave"
 NEW_SCENE_TEXT = "A new scene: write what the voice says here."

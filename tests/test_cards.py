@@ -335,7 +335,7 @@ def test_invalid_requests_are_card_errors(cache):
 
 
 def test_cancelling_stops_the_worker_and_leaves_no_file(cache):
-    from reelforge.render.process import CancelToken, RenderCancelled
+    from reelforge.process import CancelToken, RenderCancelled
 
     class Cancelled:
         cancelled = True

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import AVS_REQUEST, AVS_TEMPLATE, SCHEMA_FILE, case_id, case_path, invalid_cases, run_cli, template_paths
-from reelforge.schema import schema_text
+from reelforge.document.schema import schema_text
 
 EXIT_OK, EXIT_INVALID = 0, 2
 

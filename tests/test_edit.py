@@ -11,7 +11,7 @@ import pytest
 from reelforge import edit
 from reelforge.errors import EditError
 from reelforge.model import ColorVisual, Document, Music, Narration, Scene
-from reelforge.project import Project
+from reelforge.editing.project import Project
 
 THREE_SENTENCES = "The sea is deep. It covers most of the planet! Nobody has mapped all of it."
 

@@ -126,7 +126,7 @@ async def select_scene(pilot, app: EditorApp, scene_id: str) -> None:
 
 
 def test_importing_reelforge_does_not_import_textual():
-    code = ("import sys, reelforge, reelforge.project, reelforge.edit, reelforge.cli, editor_tui.state; "
+    code = ("import sys, reelforge, reelforge.editing.project, reelforge.editing.operations, reelforge.cli, editor_tui.state; "
             "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')); "
             "print(','.join(bad)); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)

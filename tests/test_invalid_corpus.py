@@ -8,7 +8,7 @@ import pytest
 
 from conftest import INVALID, case_id, case_path, invalid_cases
 from reelforge.errors import DocumentError
-from reelforge.loader import load_document
+from reelforge.document.loader import load_document
 
 CASES = invalid_cases()
 

@@ -11,7 +11,7 @@ pytest.importorskip("av")
 pytest.importorskip("imageio_ffmpeg")
 
 from mediatools import make_test_clip  # noqa: E402
-from reelforge.media import MediaError, probe  # noqa: E402
+from reelforge.resolve.media import MediaError, probe  # noqa: E402
 
 
 @pytest.fixture

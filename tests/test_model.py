@@ -11,17 +11,17 @@ import pytest
 from pydantic import ValidationError
 
 from conftest import AVS_REQUEST, AVS_TEMPLATE, SCENE_DOCUMENT
-from reelforge.checks import check_document
+from reelforge.document.checks import check_document
 from reelforge.errors import DocumentError, Problem
-from reelforge.jsonpath import format_path, locate
-from reelforge.loader import MAX_DOCUMENT_BYTES, load_document, parse_json, read_json_file, validate_data
+from reelforge.document.jsonpath import format_path, locate
+from reelforge.document.loader import MAX_DOCUMENT_BYTES, load_document, parse_json, read_json_file, validate_data
 from reelforge.model import (
     AudioBlock, Captions, Document, ImageVisual, ListItemCard, Music, Narration, Output, Placement, QuizCard,
     RenderRequest, Scene, Source, StatCard, TextBlock, TextOverlay, TextStyle, Transition, VideoVisual, Voice,
 )
 from reelforge.model.document import DocumentFile
-from reelforge.problems import MAX_PROBLEMS
-from reelforge.upgrade import upgrade
+from reelforge.document.problems import MAX_PROBLEMS
+from reelforge.document.upgrade import upgrade
 
 COLOR = {"type": "color", "color": "#000000"}
 
@@ -583,7 +583,7 @@ class TestPaths:
         assert location.parts == ["blocks", 0, "duraton"] and location.owner is TextBlock
 
     def test_problems_of_a_model_validated_directly(self):
-        from reelforge.loader import problems_from_validation
+        from reelforge.document.loader import problems_from_validation
 
         with pytest.raises(ValidationError) as caught:
             Document.model_validate({"version": "1", "name": "x", "scenes": [{"id": "a", "visual": {"type": "card", "card": {"card": "x"}}}]})

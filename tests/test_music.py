@@ -9,7 +9,7 @@ from typing import get_args
 import numpy as np
 import pytest
 
-from reelforge import music
+from reelforge.resolve import music
 from reelforge.model.audio import Mood
 
 RATE = 48000

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mediatools import probe, video_frames
-from reelforge.render.pipeline import render
+from reelforge.renderers.ffmpeg.pipeline import render
 
 TEMPLATES = sorted((Path(__file__).resolve().parents[1] / "templates").glob("*.json"))
 SAMPLES = 8
@@ -61,7 +61,7 @@ def test_both_backends_draw_the_same_frames(renders, name: str):
 def test_a_single_frame_matches_the_rendered_video(renders, tmp_path: Path):
     from PIL import Image
 
-    from reelforge.preview import frame_png
+    from reelforge.renderers.preview import frame_png
 
     fast_path, _ = renders["demo"]
     index = 250

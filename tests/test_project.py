@@ -13,7 +13,7 @@ import pytest
 from reelforge import edit
 from reelforge.errors import DocumentError, EditError, ReelforgeError
 from reelforge.model import Document
-from reelforge.project import (
+from reelforge.editing.project import (
     CAPTIONS,
     MUSIC,
     VIDEO,
@@ -368,6 +368,6 @@ def test_listeners_see_the_new_state(project: Project) -> None:
 
 
 def test_the_core_does_not_import_textual() -> None:
-    code = "import sys, reelforge.project, reelforge.edit; print('textual' in sys.modules)"
+    code = "import sys, reelforge.editing.project, reelforge.editing.operations; print('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

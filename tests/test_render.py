@@ -33,16 +33,16 @@ from mediatools import (  # noqa: E402
     audio_samples, band_db, best_source_frame, changed, closed_port, frame_means, loudness, make_test_clip, make_test_image,
     mean_abs_diff, onsets, probe, resize, rms_db, serving, sidecar_cues, subtitle_cues, video_frames, write_wav_tone,
 )
-from reelforge.compile import compile_timeline, frame_size  # noqa: E402
-from reelforge.loader import load_document  # noqa: E402
-from reelforge.media import MediaError  # noqa: E402
+from reelforge.timeline.compile import compile_timeline, frame_size  # noqa: E402
+from reelforge.document.loader import load_document  # noqa: E402
+from reelforge.resolve.media import MediaError  # noqa: E402
 from reelforge.model.audio import Voice  # noqa: E402
 from reelforge.model.scene import TransitionKind  # noqa: E402
-from reelforge.render.pipeline import Progress, RenderResult, render  # noqa: E402
-from reelforge.render.process import CancelToken, RenderCancelled  # noqa: E402
-from reelforge.resolve import resolve  # noqa: E402
+from reelforge.renderers.ffmpeg.pipeline import Progress, RenderResult, render  # noqa: E402
+from reelforge.process import CancelToken, RenderCancelled  # noqa: E402
+from reelforge.resolve.resolver import resolve  # noqa: E402
 from reelforge.speech import Speech  # noqa: E402
-from reelforge.tts import synthesize  # noqa: E402
+from reelforge.speech.tts import synthesize  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from reelforge.render import segments as segments_module
-from reelforge.render.ffmpeg_video import run_inputs
-from reelforge.render.segments import MAX_RUN_SEGMENTS, ScenePart, Segment
-from reelforge.render.segments import plan_runs as plan_with
+from reelforge.renderers.ffmpeg import segments as segments_module
+from reelforge.renderers.ffmpeg.video import run_inputs
+from reelforge.renderers.ffmpeg.segments import MAX_RUN_SEGMENTS, ScenePart, Segment
+from reelforge.renderers.ffmpeg.segments import plan_runs as plan_with
 from reelforge.timebase import FrameRange, Rate
-from reelforge.timeline import Layer, Timeline, Visual
+from reelforge.timeline import Layer, Timeline, LayerVisual
 
 TIMELINE = Timeline(Rate.of(30), 320, 240, 30 * 90)
 
@@ -67,7 +67,7 @@ def scenes_of(*kinds: str, frames: int = 90) -> list[Segment]:
     out = []
     for index, kind in enumerate(kinds):
         span = FrameRange(index * frames, frames)
-        visual = Visual(kind, colors=("#000000",)) if kind == "color" else Visual(kind, path=Path(f"/media/{index}"))
+        visual = LayerVisual(kind, colors=("#000000",)) if kind == "color" else LayerVisual(kind, path=Path(f"/media/{index}"))
         out.append(Segment(span, scene=ScenePart(Layer(span, visual, f"scene{index}"), 0)))
     return out
 

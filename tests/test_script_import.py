@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reelforge.errors import DocumentError, ReelforgeError
-from reelforge.estimate import count_words, document_seconds
-from reelforge.loader import load_document, validate_data
+from reelforge.document.estimate import count_words, document_seconds
+from reelforge.document.loader import load_document, validate_data
 from reelforge.model.scene import SCENE_ID_PATTERN
-from reelforge.script_import import (
+from reelforge.editing.script_import import (
     GRADIENTS,
     MAX_SCENE_WORDS,
     TITLE_CARD_SECONDS,

@@ -41,7 +41,7 @@ def test_all_templates_validate_in_one_call():
 
 
 def test_listicle_has_five_numbered_items_and_an_end_card():
-    from reelforge.loader import load_document
+    from reelforge.document.loader import load_document
 
     document = load_document(ROOT / "templates" / "listicle.json").document
     cards = [scene.visual.card for scene in document.scenes if scene.visual.type == "card"]
@@ -51,7 +51,7 @@ def test_listicle_has_five_numbered_items_and_an_end_card():
 
 
 def test_quiz_has_title_quiz_and_end_cards():
-    from reelforge.loader import load_document
+    from reelforge.document.loader import load_document
 
     document = load_document(ROOT / "templates" / "quiz.json").document
     kinds = [scene.visual.card.card for scene in document.scenes]
@@ -59,7 +59,7 @@ def test_quiz_has_title_quiz_and_end_cards():
 
 
 def test_request_body_overrides_the_template_output():
-    from reelforge.loader import load_document
+    from reelforge.document.loader import load_document
 
     document = load_document(ROOT / "templates" / "avs-v1-request.json").document
     assert (document.output.aspect_ratio, document.output.quality) == ("16:9", "draft")

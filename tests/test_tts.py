@@ -18,10 +18,10 @@ np = pytest.importorskip("numpy")
 
 from reelforge.errors import ReelforgeError  # noqa: E402
 from reelforge.model.audio import Voice  # noqa: E402
-from reelforge.tts import BUNDLED_VOICE_ID, TTSError, find_voice, list_voices, stats, synthesize  # noqa: E402
-from reelforge.tts.align import word_spans  # noqa: E402
-from reelforge.tts.cli_commands import format_voices, run_tts  # noqa: E402
-from reelforge.tts.piper_engine import TimedPhoneme  # noqa: E402
+from reelforge.speech.tts import BUNDLED_VOICE_ID, TTSError, find_voice, list_voices, stats, synthesize  # noqa: E402
+from reelforge.speech.tts.align import word_spans  # noqa: E402
+from reelforge.speech.tts.cli_commands import format_voices, run_tts  # noqa: E402
+from reelforge.speech.tts.piper_engine import TimedPhoneme  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -122,7 +122,7 @@ def test_cache_hit_reuses_the_files_without_the_model(two_sentences, cache_dir, 
     assert not list(cache_dir.rglob("*.tmp")), "a temp file was left behind"
     # A fresh process serves the same narration without importing onnxruntime or loading a model.
     script = (
-        "import sys; from pathlib import Path; from reelforge.model.audio import Voice; from reelforge import tts\n"
+        "import sys; from pathlib import Path; from reelforge.model.audio import Voice; from reelforge.speech import tts\n"
         f"s = tts.synthesize({TWO_SENTENCES!r}, Voice(), cache_dir=Path({str(cache_dir)!r}), voices_dir=Path({str(empty_voices)!r}))\n"
         "assert tts.stats.synthesized == 0 and tts.stats.models_loaded == 0 and tts.stats.cache_hits == 1, tts.stats\n"
         "assert 'onnxruntime' not in sys.modules\n"

@@ -318,7 +318,7 @@ class EditorScreen(Screen):
                         group=f"tts-{scene_id}", name=f"speak {scene_id}")
 
     def _speak(self, scene_id: str, text: str, voice) -> None:
-        from reelforge.tts import synthesize
+        from reelforge.speech.tts import synthesize
 
         try:
             speech = synthesize(text, voice)
@@ -354,7 +354,7 @@ class EditorScreen(Screen):
     @work(thread=True, exclusive=True, group="preview")
     def make_preview(self, screen: "PreviewScreen", scene_id: str, document: dict, at_seconds: float, out: Path,
                      assets: Path, base_dir: Path) -> None:
-        from reelforge.preview import frame_png
+        from reelforge.renderers.preview import frame_png
 
         try:
             png = frame_png(document, at_seconds, out, assets=assets, quality="draft", base_dir=base_dir)

@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select
 from editor_tui.messages import RenderFinished, RenderProgress
 from reelforge.errors import ReelforgeError
 from reelforge.model.output import Quality
-from reelforge.render.process import CancelToken, RenderCancelled
+from reelforge.process import CancelToken, RenderCancelled
 
 QUALITY_NAMES = {"draft": "draft (fast, reduced size)", "web": "web (for upload)", "studio": "studio (high bitrate)"}
 
@@ -84,7 +84,7 @@ class RenderScreen(ModalScreen[RenderFinished | None]):
 
     @work(thread=True, exclusive=True, group="render")
     def run_render(self, document: dict[str, Any], output: Path, quality: str) -> None:
-        from reelforge.render.pipeline import render
+        from reelforge.renderers.ffmpeg.pipeline import render
 
         started = time.monotonic()
         try:

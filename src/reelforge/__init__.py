@@ -15,14 +15,15 @@ except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+local"
 
 _LAZY = {
-    "render": ("reelforge.render.pipeline", "render"),
-    "RenderResult": ("reelforge.render.pipeline", "RenderResult"),
-    "Progress": ("reelforge.render.pipeline", "Progress"),
-    "CancelToken": ("reelforge.render.process", "CancelToken"),
-    "load_document": ("reelforge.loader", "load_document"),
-    "Project": ("reelforge.project", "Project"),
-    "to_moviepy": ("reelforge.preview", "to_moviepy"),
-    "frame_png": ("reelforge.preview", "frame_png"),
+    "render": ("reelforge.renderers.ffmpeg.pipeline", "render"),
+    "RenderResult": ("reelforge.renderers.ffmpeg.pipeline", "RenderResult"),
+    "Progress": ("reelforge.renderers.ffmpeg.pipeline", "Progress"),
+    "CancelToken": ("reelforge.process", "CancelToken"),
+    "load_document": ("reelforge.document.loader", "load_document"),
+    "Project": ("reelforge.editing.project", "Project"),
+    "edit": ("reelforge.editing.operations", None),
+    "to_moviepy": ("reelforge.renderers.preview", "to_moviepy"),
+    "frame_png": ("reelforge.renderers.preview", "frame_png"),
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -33,5 +34,6 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module, attribute = _LAZY[name]
-        return getattr(importlib.import_module(module), attribute)
+        loaded = importlib.import_module(module)
+        return loaded if attribute is None else getattr(loaded, attribute)
     raise AttributeError(f"module 'reelforge' has no attribute {name!r}")

@@ -23,8 +23,8 @@ def _print_problems(label: str, error: DocumentError) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from reelforge.estimate import document_seconds
-    from reelforge.loader import load_document
+    from reelforge.document.estimate import document_seconds
+    from reelforge.document.loader import load_document
 
     status = EXIT_OK
     for file in args.files:
@@ -48,7 +48,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_preview_script(args: argparse.Namespace) -> int:
-    from reelforge.loader import load_document
+    from reelforge.document.loader import load_document
 
     loaded = load_document(Path(args.file), assets=args.assets)
     _print_estimate(loaded.document)
@@ -56,7 +56,7 @@ def cmd_preview_script(args: argparse.Namespace) -> int:
 
 
 def _print_estimate(doc) -> None:
-    from reelforge.estimate import document_seconds, estimate_scenes
+    from reelforge.document.estimate import document_seconds, estimate_scenes
 
     estimates = estimate_scenes(doc)
     if estimates:
@@ -72,7 +72,7 @@ def _print_estimate(doc) -> None:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from reelforge.fileio import write_atomic
-    from reelforge.schema import default_schema_path, schema_text
+    from reelforge.document.schema import default_schema_path, schema_text
 
     text = schema_text()
     if args.write is None:
@@ -86,7 +86,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     from reelforge.fileio import write_atomic
-    from reelforge.script_import import document_from_script, read_script
+    from reelforge.editing.script_import import document_from_script, read_script
 
     out = Path(args.output)
     if out.exists() and not args.force:
@@ -95,7 +95,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     document = document_from_script(
         text, name=args.name, default_name=Path(args.from_text).stem, aspect_ratio=args.aspect, voice_id=args.voice
     )
-    from reelforge.project import document_json
+    from reelforge.editing.project import document_json
 
     write_atomic(out, document_json(document), keep_backup=out.exists())
     print(f"wrote {out}: {len(document.scenes)} scenes")
@@ -103,7 +103,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from reelforge.render.pipeline import render
+    from reelforge.renderers.ffmpeg.pipeline import render
 
     progress = ProgressBar(enabled=not args.quiet)
     started = time.monotonic()
@@ -143,7 +143,7 @@ class ProgressBar:
 
 
 def cmd_frame(args: argparse.Namespace) -> int:
-    from reelforge.preview import frame_png
+    from reelforge.renderers.preview import frame_png
 
     started = time.monotonic()
     out = frame_png(args.file, args.at, args.output, assets=args.assets, quality=args.quality)
@@ -161,9 +161,9 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 
 def _resolved_timeline(args: argparse.Namespace):
-    from reelforge.compile import compile_timeline
-    from reelforge.loader import load_document
-    from reelforge.resolve import resolve
+    from reelforge.timeline.compile import compile_timeline
+    from reelforge.document.loader import load_document
+    from reelforge.resolve.resolver import resolve
 
     loaded = load_document(Path(args.file), assets=args.assets)
     return compile_timeline(resolve(loaded, assets=args.assets))
@@ -179,7 +179,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 
 def cmd_captions(args: argparse.Namespace) -> int:
-    from reelforge.captions import write_sidecar
+    from reelforge.timeline.captions import write_sidecar
 
     timeline = _resolved_timeline(args)
     out = Path(args.output)
@@ -191,7 +191,7 @@ def cmd_captions(args: argparse.Namespace) -> int:
 
 
 def cmd_tts(args: argparse.Namespace) -> int:
-    from reelforge.tts.cli_commands import run_tts
+    from reelforge.speech.tts.cli_commands import run_tts
 
     out = run_tts(args.text, Path(args.output), args.voice, args.speed, args.voices)
     print(f"wrote {out}")
@@ -199,8 +199,8 @@ def cmd_tts(args: argparse.Namespace) -> int:
 
 
 def cmd_voices(args: argparse.Namespace) -> int:
-    from reelforge.tts import list_voices
-    from reelforge.tts.cli_commands import format_voices
+    from reelforge.speech.tts import list_voices
+    from reelforge.speech.tts.cli_commands import format_voices
 
     print(format_voices(list_voices(args.voices)))
     return EXIT_OK

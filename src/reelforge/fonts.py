@@ -49,7 +49,7 @@ def fonts_dir() -> Path:
     """A folder holding exactly reelforge's font files (links), for libass's `fontsdir`.
 
     Checked on every call (a few stat calls): the cache root can change (REELFORGE_CACHE) or be cleaned."""
-    from reelforge.cache import cache_root
+    from reelforge.workspace import cache_root
 
     folder = cache_root() / "fonts"
     with _FONTS_LOCK:  # threads (cards rendering side by side) must not race on the same temp link
@@ -96,7 +96,7 @@ def fontconfig_env() -> dict[str, str]:
     only reelforge's fonts, so what renders never depends on the fonts a machine happens to have."""
     from xml.sax.saxutils import escape
 
-    from reelforge.cache import cache_root
+    from reelforge.workspace import cache_root
     from reelforge.fileio import write_atomic
 
     folder = fonts_dir()

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from reelforge.cache import cache_root, content_key
+from reelforge.workspace import cache_root, content_key
 from reelforge.cards.errors import CardError
 from reelforge.cards.registry import CardSpec, spec_for
 from reelforge.model.theme import Theme

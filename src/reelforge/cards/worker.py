@@ -50,7 +50,7 @@ class FrameSink:
     """
 
     def __init__(self, path: Path, width: int, height: int, fps: int, frames: int, transparent: bool):
-        from reelforge.render.process import ffmpeg_exe
+        from reelforge.process import ffmpeg_exe
 
         self.path, self.width, self.height, self.frames, self.transparent = path, width, height, frames, transparent
         self.count = 0  # frames accounted for: sent, or pending as repeats of the last picture

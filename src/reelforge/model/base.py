@@ -16,7 +16,7 @@ def _field_title(name: str, _info: FieldInfo) -> str:
 class StrictModel(BaseModel):
     """Unknown keys rejected, camelCase on the wire, snake_case in Python, checked on assignment.
 
-    Validation from JSON goes through `reelforge.loader`, which accepts camelCase keys only (as the schema does);
+    Validation from JSON goes through `reelforge.document.loader`, which accepts camelCase keys only (as the schema does);
     Python code may construct models with snake_case names.
     """
 

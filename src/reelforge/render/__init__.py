@@ -1,1 +1,0 @@
-"""Render backends: they read only the Timeline, never the document."""

