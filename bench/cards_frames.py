@@ -44,6 +44,7 @@ def cpu_children() -> float:
 def card_times(rounds: int) -> list[tuple[str, float, float]]:
     from reelforge.cards import get_spec, render_card
     from reelforge.model.theme import Theme
+    from reelforge.workspace import Workspace
 
     rows = []
     for name, fields in CARDS.items():
@@ -51,9 +52,9 @@ def card_times(rounds: int) -> list[tuple[str, float, float]]:
         walls, cpus = [], []
         for _ in range(rounds):
             with tempfile.TemporaryDirectory() as cache:
-                os.environ["REELFORGE_CACHE"] = cache
                 cpu, start = cpu_children(), time.perf_counter()
-                render_card(model, Theme(), width=1080, height=1920, fps=30, frames=150)
+                render_card(model, Theme(), workspace=Workspace(Path(cache)), width=1080, height=1920, fps=30,
+                            frames=150)
                 walls.append(time.perf_counter() - start)
                 cpus.append(cpu_children() - cpu)
         rows.append((name, statistics.median(walls) / 5, statistics.median(cpus) / 5))
@@ -61,16 +62,18 @@ def card_times(rounds: int) -> list[tuple[str, float, float]]:
 
 
 def frame_latency(rounds: int) -> tuple[float, float, float]:
+    from reelforge.job import RenderJob, prepare
     from reelforge.renderers.compose import Compositor
-    from reelforge.renderers.ffmpeg.pipeline import prepare_timeline
+    from reelforge.workspace import Workspace
 
     demo = ROOT / "templates" / "demo.json"
-    timeline = prepare_timeline(demo)
+    workspace = Workspace.from_environment()
+    timeline = prepare(RenderJob.of(demo), workspace).timeline
     times = []
     for _ in range(rounds):
         for at in (2.0, 9.0, 12.0, 18.0, 23.0):
             with tempfile.TemporaryDirectory() as work:
-                compositor = Compositor(timeline, Path(work))  # cards already rendered: in the cache
+                compositor = Compositor(timeline, Path(work), workspace)  # cards already rendered: in the cache
                 start = time.perf_counter()
                 compositor.frame(timeline.rate.frames(at))
                 times.append(time.perf_counter() - start)
@@ -88,7 +91,7 @@ def frame_latency(rounds: int) -> tuple[float, float, float]:
 def parity() -> list[tuple[str, int, int, float, float]]:
     import av
 
-    from reelforge.renderers.ffmpeg.pipeline import render
+    from reelforge import render
 
     rows = []
     with tempfile.TemporaryDirectory() as out:
@@ -119,7 +122,6 @@ def main() -> int:
     lines += ["| card (1080×1920, 30 fps, 5 s) | wall s per output s | CPU s per output s |", "|---|--:|--:|"]
     for name, wall, cpu in card_times(args.rounds):
         lines.append(f"| {name} | {wall:.2f} | {cpu:.2f} |")
-    os.environ.pop("REELFORGE_CACHE", None)
     median, worst, command = frame_latency(args.rounds)
     lines += ["", f"Single 1080×1920 frame of templates/demo.json, assets resolved: median **{median * 1000:.0f} ms**, "
               f"worst {worst * 1000:.0f} ms; `reelforge frame` end to end (process start, load, resolve from cache, "

@@ -73,7 +73,7 @@ class FfmpegLog:
 
 
 def _render_once(document: dict[str, Any], assets: Path, out: Path, log: FfmpegLog) -> dict[str, Any]:
-    from reelforge.renderers.ffmpeg.pipeline import render
+    from reelforge import render
 
     log.reset()
     clock = time.monotonic()
@@ -131,11 +131,13 @@ def prewarm(args: argparse.Namespace) -> dict[str, Any]:
     from reelforge.model.audio import Voice
     from reelforge.resolve.music import mood_loop
     from reelforge.speech.tts import synthesize
+    from reelforge.workspace import Workspace
 
+    workspace = Workspace.from_environment()
     clock = time.monotonic()
-    seconds = {text: float(synthesize(text, Voice()).duration) for text in narration_texts(50)}
+    seconds = {text: float(synthesize(text, Voice(), workspace=workspace).duration) for text in narration_texts(50)}
     tts = time.monotonic() - clock
-    mood_loop(MUSIC["mood"])
+    mood_loop(MUSIC["mood"], workspace.folder("music"))
     return {"work_s": time.monotonic() - clock, "tts_s": tts, "speech_seconds": seconds}
 
 

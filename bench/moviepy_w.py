@@ -53,11 +53,12 @@ def scene_plan(document: dict[str, Any]) -> list[dict[str, Any]]:
     """Per scene: start and length in seconds (frame-exact, as reelforge computes them), speech, transition."""
     from reelforge.model.audio import Voice
     from reelforge.speech.tts import synthesize
+    from reelforge.workspace import Workspace
 
     voice = Voice(voiceId=document["voice"]["voiceId"], speed=document["voice"]["speed"])
     plan, start_frame = [], 0
     for scene in document["scenes"]:
-        speech = synthesize(scene["narration"]["text"], voice)
+        speech = synthesize(scene["narration"]["text"], voice, workspace=Workspace.from_environment())
         transition = scene.get("transition")
         overlap = Fraction(str(transition["duration"])) if transition else Fraction(0)
         frames = math.ceil((speech.duration + Fraction(str(scene.get("padding", 0.4))) + overlap) * FPS)
@@ -144,10 +145,11 @@ def _audio(plan: list[dict[str, Any]], document: dict[str, Any], total: float):
     from moviepy import AudioFileClip, CompositeAudioClip, afx
 
     from reelforge.resolve.music import mood_loop
+    from reelforge.workspace import Workspace
 
     narration = [AudioFileClip(str(item["speech"].audio_path), fps=48000).with_start(item["start"]) for item in plan]
     music_spec = document["music"]
-    music = AudioFileClip(str(mood_loop(music_spec["mood"])), fps=48000).with_effects([
+    music = AudioFileClip(str(mood_loop(music_spec["mood"], Workspace.from_environment().folder("music"))), fps=48000).with_effects([
         afx.AudioLoop(duration=total),
         afx.MultiplyVolume(music_spec.get("volume", 0.25)),
         afx.AudioFadeIn(music_spec.get("fadeIn", 1.0)),

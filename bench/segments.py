@@ -23,20 +23,24 @@ from typing import Any
 
 
 def _run(args: list[str], cwd: Path) -> float:
-    from reelforge.process import ffmpeg_env, ffmpeg_exe
+    from reelforge.fonts import fontconfig_env
+    from reelforge.process import ffmpeg_exe
+    from reelforge.workspace import Workspace
 
     clock = time.monotonic()
     subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args], cwd=cwd, check=True,
-                   capture_output=True, env=ffmpeg_env())
+                   capture_output=True, env=fontconfig_env(Workspace.from_environment()))
     return time.monotonic() - clock
 
 
 def _profile_run(timeline: Any, chosen: list[Any], folder: Path, name: int | str) -> dict[str, Any]:
     from reelforge.fonts import fonts_dir
     from reelforge.renderers.ffmpeg.video import encoder_args, piece_path, run_command
+    from reelforge.workspace import Workspace
 
     folder.mkdir()
-    args = run_command(timeline, chosen, folder, fonts_dir(), timeline.quality)
+    workspace = Workspace.from_environment()
+    args = run_command(timeline, chosen, folder, fonts_dir(workspace), timeline.quality, workspace.folder("stills"))
     to_null = args[:args.index("-c:v")] + ["-f", "null", "-"]
     kinds = ["transition" if s.transition else (s.scene.layer.visual.kind if s.scene else "tail") for s in chosen]
     row: dict[str, Any] = {"run": name, "segments": len(chosen), "kinds": ", ".join(kinds),
@@ -54,18 +58,22 @@ def _profile_run(timeline: Any, chosen: list[Any], folder: Path, name: int | str
 
 def profile(document: dict[str, Any], assets: Path) -> dict[str, Any]:
     """{"rows": one per run of the cold render, "whole": the video as one run, "audio_s": the audio pass alone}."""
+    from reelforge.job import RenderJob, prepare
     from reelforge.renderers.ffmpeg.audio import render_audio
-    from reelforge.renderers.ffmpeg.video import run_inputs
-    from reelforge.renderers.ffmpeg.pipeline import VIDEO_WORKERS, prepare_timeline
+    from reelforge.renderers.ffmpeg.pipeline import VIDEO_WORKERS
     from reelforge.renderers.ffmpeg.segments import plan_runs, plan_segments
+    from reelforge.renderers.ffmpeg.video import run_inputs
+    from reelforge.workspace import Workspace
 
-    timeline = prepare_timeline(document, assets=assets)
+    workspace = Workspace.from_environment()
+    stills = workspace.folder("stills")
+    timeline = prepare(RenderJob.of(document, assets=assets), workspace).timeline
     segments = plan_segments(timeline)
     root = Path(tempfile.mkdtemp(prefix="bench-runs-"))
     try:
         rows = [_profile_run(timeline, [segments[i] for i in run], root / f"run{number}", number)
                 for number, run in enumerate(plan_runs(segments, list(range(len(segments))), VIDEO_WORKERS,
-                                                          inputs=lambda chosen: run_inputs(timeline, chosen)))]
+                                                          inputs=lambda chosen: run_inputs(timeline, chosen, stills)))]
         whole = _profile_run(timeline, segments, root / "all", "all")
         (root / "audio").mkdir()
         clock = time.monotonic()

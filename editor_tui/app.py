@@ -17,6 +17,7 @@ from editor_tui.state import EditorState, autosave_path, autosave_to_offer
 from reelforge.errors import DocumentError, ReelforgeError
 from reelforge.document.loader import read_json_file, validate_data
 from reelforge.editing.project import Project
+from reelforge.workspace import Workspace
 
 if TYPE_CHECKING:
     from editor_tui.screens.new_project import NewProject
@@ -31,9 +32,11 @@ class EditorApp(App[int]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit")]
 
     def __init__(self, path: Path | str, *, keymap: dict[str, str] | None = None, autosave_seconds: float = 1.5,
-                 disk_poll_seconds: float = 2.0) -> None:
+                 disk_poll_seconds: float = 2.0, workspace: Workspace | None = None) -> None:
         super().__init__()
         self.path = Path(path)
+        # The editor is an edge: its workspace comes from the command line, else from the environment.
+        self.workspace = workspace or Workspace.from_environment()
         self.autosave_seconds = autosave_seconds
         self.disk_poll_seconds = disk_poll_seconds
         self.state: EditorState | None = EditorState.open(self.path) if self.path.exists() else None
@@ -113,7 +116,7 @@ class EditorApp(App[int]):
         self.exit(code)
 
 
-def run_editor(path: Path) -> int:
+def run_editor(path: Path, workspace: Workspace | None = None) -> int:
     """Edit the project at `path` (a new one when it does not exist); the exit code for the CLI.
 
     Keys are remapped by binding id from editor_tui.keymap.keymap_path() when that file exists.
@@ -121,7 +124,7 @@ def run_editor(path: Path) -> int:
     from editor_tui.keymap import load_keymap
 
     try:
-        app = EditorApp(path, keymap=load_keymap())
+        app = EditorApp(path, keymap=load_keymap(), workspace=workspace)
     except DocumentError as exc:
         for problem in exc.problems:
             print(f"{path}: {problem}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from textual.message import Message
@@ -10,12 +11,12 @@ from textual.message import Message
 
 @dataclass
 class TtsFinished(Message):
-    """A scene's narration was spoken (seconds set) or could not be (error set)."""
+    """A scene's narration was spoken (seconds set: the exact length) or could not be (error set)."""
 
     scene_id: str
     text: str
     voice: object
-    seconds: float | None = None
+    seconds: Fraction | None = None
     error: str | None = None
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping
 
 from reelforge import edit
 from reelforge.document.checks import assets_folder
 from reelforge.errors import DocumentError, EditError, Problem, ReelforgeError
-from reelforge.document.estimate import SceneEstimate, estimate_scenes, scenes_seconds
+from reelforge.document.estimate import SceneEstimate, document_seconds, estimate_scenes
 from reelforge.fileio import write_atomic
 from reelforge.document.loader import read_json_file, validate_data
 from reelforge.model import Document, Scene
@@ -62,11 +63,11 @@ class DiskStamp:
 
 @dataclass(frozen=True)
 class SpeechLength:
-    """A narration that was spoken, and how long the speech lasts."""
+    """A narration that was spoken, and exactly how long the speech lasts."""
 
     text: str
     voice: tuple[str, str, float]
-    seconds: float
+    seconds: Fraction
 
 
 @dataclass(frozen=True)
@@ -176,40 +177,35 @@ class EditorState:
         voice = self.document.voice
         return (voice.engine, voice.voice_id, voice.speed)
 
-    def spoken_seconds(self, scene: Scene) -> float | None:
+    def spoken_seconds(self, scene: Scene) -> Fraction | None:
         """The exact length of the scene's speech when it was spoken for its current text and voice."""
         record = self.speech.get(scene.id)
         if record is None or scene.narration is None or scene.narration.text != record.text:
             return None
         return record.seconds if record.voice == self.voice_key() else None
 
-    def estimates(self) -> list[SceneEstimate]:
-        """Every scene's length: exact where its speech is known, estimated elsewhere."""
-        estimates = estimate_scenes(self.document)
-        scenes = self.document.scenes
-        known = []
-        for index, (scene, estimate) in enumerate(zip(scenes, estimates)):
+    def known_speech(self) -> dict[int, Fraction]:
+        """The exact speech lengths known now, by scene index."""
+        known = {}
+        for index, scene in enumerate(self.document.scenes):
             spoken = self.spoken_seconds(scene)
-            if spoken is not None and not estimate.fixed:
-                overlap = 0.0
-                if index < len(scenes) - 1 and scene.transition is not None and scene.transition.type != "cut":
-                    overlap = scene.transition.duration
-                estimate = replace(estimate, seconds=spoken + scene.padding + overlap)
-            known.append(estimate)
+            if spoken is not None:
+                known[index] = spoken
         return known
+
+    def estimates(self) -> list[SceneEstimate]:
+        """Every scene's length, by the renderer's rule: exact where its speech is known, estimated elsewhere."""
+        return estimate_scenes(self.document, self.known_speech())
 
     def is_exact(self, scene: Scene) -> bool:
         narrated = scene.narration is not None and scene.narration.text is not None
         return scene.duration != "auto" or not narrated or self.spoken_seconds(scene) is not None
 
     def total_seconds(self) -> tuple[float, bool]:
-        """The video's length and whether it is exact (every narrated 'auto' scene spoken)."""
+        """The video's length as the render will make it, and whether it is exact (every narrated 'auto' scene
+        spoken)."""
         document = self.document
-        seconds = scenes_seconds(document, self.estimates())
-        if document.duration is not None:
-            seconds = float(document.duration)
-        block_end = max((block.end for block in document.blocks), default=0.0)
-        return max(seconds, block_end), all(self.is_exact(scene) for scene in document.scenes)
+        return document_seconds(document, self.known_speech()), all(self.is_exact(scene) for scene in document.scenes)
 
     def speech_state(self, scene: Scene) -> str:
         if scene.id in self.speaking:
@@ -231,7 +227,7 @@ class EditorState:
             raise EditError(f"scene {scene_id!r} has no narration text to speak")
         return scene.narration.text, self.document.voice
 
-    def record_speech(self, scene_id: str, text: str, voice: Any, seconds: float) -> None:
+    def record_speech(self, scene_id: str, text: str, voice: Any, seconds: Fraction) -> None:
         """Remember a speech's length; when it matches the scene's current narration, its TTS is fresh."""
         self.speech[scene_id] = SpeechLength(text, (voice.engine, voice.voice_id, voice.speed), seconds)
         scene = self.scene(scene_id)

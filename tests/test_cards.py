@@ -21,6 +21,7 @@ from reelforge.cards.text_fit import fit_text, width_em
 from reelforge.cards.timing import quiz_plan
 from reelforge.model.cards import EndCard, ListItemCard, QuizCard, QuoteCard, StatCard, TitleCard
 from reelforge.model.theme import Theme
+from reelforge.workspace import Workspace
 
 pytest.importorskip("manim")
 pytestmark = pytest.mark.slow
@@ -73,23 +74,26 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
                                    height=WIDTH)
     for family in FONT_FAMILIES:
         jobs[f"font-{family}"] = dict(card=CARDS["end"], frames=FPS, theme=THEME.model_copy(update={"font": family}))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REELFORGE_CACHE", str(cache))
+    workspace = Workspace(cache)
 
-        def run(job: dict) -> Path:
-            return render_card(job["card"], job.get("theme", THEME), width=job.get("width", WIDTH),
-                               height=job.get("height", HEIGHT), fps=FPS, frames=job["frames"],
-                               transparent=job.get("transparent", False))
+    def run(job: dict) -> Path:
+        return render_card(job["card"], job.get("theme", THEME), workspace=workspace, width=job.get("width", WIDTH),
+                           height=job.get("height", HEIGHT), fps=FPS, frames=job["frames"],
+                           transparent=job.get("transparent", False))
 
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            paths = dict(zip(jobs, pool.map(run, jobs.values())))
-        yield paths
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        paths = dict(zip(jobs, pool.map(run, jobs.values())))
+    return paths
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("REELFORGE_CACHE", str(tmp_path / "cache"))
+def cache(tmp_path) -> Path:
     return tmp_path / "cache"
+
+
+@pytest.fixture
+def workspace(cache) -> Workspace:
+    return Workspace(cache)
 
 
 # -- registry -----------------------------------------------------------------------------------------
@@ -104,7 +108,7 @@ def test_registry_lists_the_six_builtins_with_the_document_models():
         assert spec.model is model and spec.source == "builtin"
 
 
-def test_unknown_card_is_a_card_error_listing_known_names(cache):
+def test_unknown_card_is_a_card_error_listing_known_names(cache, workspace):
     with pytest.raises(CardError, match="unknown card 'nope'.*title, list_item, quiz, stat, quote, end"):
         get_spec("nope")
 
@@ -112,7 +116,7 @@ def test_unknown_card_is_a_card_error_listing_known_names(cache):
         card: Literal["nope"] = "nope"
 
     with pytest.raises(CardError, match="known cards are title, list_item"):
-        render_card(NopeCard(), THEME, width=WIDTH, height=HEIGHT, fps=FPS, frames=10)
+        render_card(NopeCard(), THEME, workspace=workspace, width=WIDTH, height=HEIGHT, fps=FPS, frames=10)
     assert not (cache / "cards").exists()
 
 
@@ -193,22 +197,22 @@ def test_plugins_are_discovered_and_bad_ones_skipped_with_a_warning(plugin_dir):
     assert get_spec("shout").source == "reelforge-test-cards 1.0"
 
 
-def test_a_plugin_card_renders_through_the_worker(plugin_dir, cache):
+def test_a_plugin_card_renders_through_the_worker(plugin_dir, workspace):
     with pytest.warns(CardPluginWarning):
         card_names()
     shout = get_spec("shout").model(card="shout", text="hey")
-    path = render_card(shout, THEME, width=320, height=320, fps=10, frames=12)
+    path = render_card(shout, THEME, workspace=workspace, width=320, height=320, fps=10, frames=12)
     frames = frames_of(path)
     assert len(frames) == 12 and frames[0].shape == (320, 320, 4)
     assert near(frames[-1], THEME.primary).sum() > 200
 
 
-def test_a_failing_scene_is_a_card_error_with_manims_last_lines(plugin_dir, cache):
+def test_a_failing_scene_is_a_card_error_with_manims_last_lines(plugin_dir, cache, workspace):
     with pytest.warns(CardPluginWarning):
         card_names()
     boom = get_spec("boom").model(card="boom")
     with pytest.raises(CardError, match="boom card failed to render") as error:
-        render_card(boom, THEME, width=320, height=320, fps=10, frames=5)
+        render_card(boom, THEME, workspace=workspace, width=320, height=320, fps=10, frames=5)
     assert error.value.kind == "boom" and "kaboom: the plug-in scene failed" in str(error.value)
     assert not list((cache / "cards").glob("*"))  # nothing half-written left in the cache
 
@@ -299,25 +303,25 @@ def test_fonts_differ_by_theme(rendered):
 
 def test_second_render_is_a_cache_hit(rendered, monkeypatch):
     path = rendered["title"]
-    monkeypatch.setenv("REELFORGE_CACHE", str(path.parent.parent))
+    workspace = Workspace(path.parent.parent)
     mtime = path.stat().st_mtime_ns
 
     def no_worker(*_args, **_kwargs):
         raise AssertionError("rendered again instead of using the cache")
 
     monkeypatch.setattr(card_render, "_run_worker", no_worker)
-    again = render_card(CARDS["title"], THEME, width=WIDTH, height=HEIGHT, fps=FPS, frames=FPS * 2)
+    again = render_card(CARDS["title"], THEME, workspace=workspace, width=WIDTH, height=HEIGHT, fps=FPS, frames=FPS * 2)
     assert again == path and path.stat().st_mtime_ns == mtime
-    assert card_cache_path(CARDS["title"], THEME, width=WIDTH, height=HEIGHT, fps=FPS, frames=FPS * 2) == path
+    assert card_cache_path(CARDS["title"], THEME, workspace=workspace, width=WIDTH, height=HEIGHT, fps=FPS, frames=FPS * 2) == path
     assert not list(path.parent.glob(".*partial*")), "temporary files left behind"
 
 
-def test_cache_key_covers_every_input(cache):
+def test_cache_key_covers_every_input(workspace):
     def key(**changes) -> Path:
         args = dict(card=CARDS["title"], theme=THEME, width=WIDTH, height=HEIGHT, fps=FPS, frames=30)
         args.update(changes)
         card, theme = args.pop("card"), args.pop("theme")
-        return card_cache_path(card, theme, **args)
+        return card_cache_path(card, theme, workspace=workspace, **args)
 
     base = key()
     variants = [key(frames=31), key(fps=30), key(width=544), key(transparent=True), key(background="#000000"),
@@ -327,25 +331,26 @@ def test_cache_key_covers_every_input(cache):
     assert len({base, *variants}) == len(variants) + 1
 
 
-def test_invalid_requests_are_card_errors(cache):
+def test_invalid_requests_are_card_errors(workspace):
     with pytest.raises(CardError, match="frames 0 must be at least 1"):
-        render_card(CARDS["end"], THEME, width=WIDTH, height=HEIGHT, fps=FPS, frames=0)
+        render_card(CARDS["end"], THEME, workspace=workspace, width=WIDTH, height=HEIGHT, fps=FPS, frames=0)
     with pytest.raises(CardError, match="background 'red' must be a color"):
-        render_card(CARDS["end"], THEME, width=WIDTH, height=HEIGHT, fps=FPS, frames=5, background="red")
+        render_card(CARDS["end"], THEME, workspace=workspace, width=WIDTH, height=HEIGHT, fps=FPS, frames=5, background="red")
 
 
-def test_cancelling_stops_the_worker_and_leaves_no_file(cache):
-    from reelforge.process import CancelToken, RenderCancelled
+def test_cancelling_stops_the_worker_and_leaves_no_file(cache, workspace):
+    from reelforge.errors import RenderCancelled
+    from reelforge.progress import CancelToken
 
     class Cancelled:
         cancelled = True
 
     with pytest.raises(CardError, match="render cancelled"):
-        render_card(CARDS["end"], THEME, width=WIDTH, height=HEIGHT, fps=FPS, frames=30, cancel=Cancelled())
+        render_card(CARDS["end"], THEME, workspace=workspace, width=WIDTH, height=HEIGHT, fps=FPS, frames=30, cancel=Cancelled())
     token = CancelToken()
     token.cancel()
     with pytest.raises(RenderCancelled):  # the pipeline's own token raises its own error
-        render_card(CARDS["end"], THEME, width=WIDTH, height=HEIGHT, fps=FPS, frames=30, cancel=token)
+        render_card(CARDS["end"], THEME, workspace=workspace, width=WIDTH, height=HEIGHT, fps=FPS, frames=30, cancel=token)
     assert not list((cache / "cards").glob("*"))
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import math
 import os
 import shutil
 import subprocess
 import sys
 import textwrap
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -232,7 +234,8 @@ async def test_tts_regenerates_speech_in_a_worker_with_the_exact_duration(projec
         spoken = app.state.spoken_seconds(scene)
         assert 0.5 < spoken < 3.0
         row = next(row for row in app.state.rows() if row.scene_id == "middle")
-        assert row.exact and row.seconds == pytest.approx(spoken + scene.padding)
+        frames = math.ceil((spoken + Fraction(str(scene.padding))) * 30)  # the render's rule: whole frames, rounded up
+        assert row.exact and row.seconds == pytest.approx(frames / 30)
         assert ("tts", "middle") not in {tuple(marker) for marker in app.state.project.stale}
         # an edit of the narration makes it stale again
         app.screen.query_one("#narration").load_text("Waves roll in, slowly.")

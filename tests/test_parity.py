@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mediatools import probe, video_frames
-from reelforge.renderers.ffmpeg.pipeline import render
+from reelforge import render
 
 TEMPLATES = sorted((Path(__file__).resolve().parents[1] / "templates").glob("*.json"))
 SAMPLES = 8
@@ -76,15 +77,15 @@ def test_to_moviepy_gives_a_clip_of_the_document(tmp_path: Path):
     from reelforge import to_moviepy
 
     demo = TEMPLATES[[t.stem for t in TEMPLATES].index("demo")]
-    clip = to_moviepy(demo, quality="draft")
-    try:
+    work = Path(os.environ["REELFORGE_CACHE"]) / "work"
+    before = set(work.iterdir()) if work.exists() else set()
+    with to_moviepy(demo, quality="draft") as clip:
         frame = clip.get_frame(3.0)
         assert frame.shape == (960, 540, 3)
         assert frame.std() > 5  # a picture, not a blank
         assert clip.audio is not None and clip.audio.duration == pytest.approx(clip.duration, abs=1 / 30)
-    finally:
-        clip.compositor.close()
-        clip.close()
+        assert len(set(work.iterdir()) - before) == 1  # its work folder, while it is open
+    assert set(work.iterdir()) == before  # closing the clip removed it
 
 
 @pytest.mark.parametrize("visual, seconds", [

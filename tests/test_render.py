@@ -38,9 +38,8 @@ from reelforge.document.loader import load_document  # noqa: E402
 from reelforge.resolve.media import MediaError  # noqa: E402
 from reelforge.model.audio import Voice  # noqa: E402
 from reelforge.model.scene import TransitionKind  # noqa: E402
-from reelforge.renderers.ffmpeg.pipeline import Progress, RenderResult, render  # noqa: E402
-from reelforge.process import CancelToken, RenderCancelled  # noqa: E402
-from reelforge.resolve.resolver import resolve  # noqa: E402
+from reelforge import CancelToken, Progress, RenderCancelled, RenderResult, Workspace, render  # noqa: E402
+from reelforge.resolve.resolver import resolve_document  # noqa: E402
 from reelforge.speech import Speech  # noqa: E402
 from reelforge.speech.tts import synthesize  # noqa: E402
 
@@ -131,7 +130,9 @@ def uncaptioned(workdir: Path, narrated: Rendered) -> Rendered:
 @pytest.fixture(scope="module")
 def speeches() -> dict[str, Speech]:
     """The narration of each narrated scene: spoken once into the module's cache, which the renders share."""
-    return {"intro": synthesize(NARRATION_INTRO, Voice()), "middle": synthesize(NARRATION_MIDDLE, Voice())}
+    workspace = Workspace.from_environment()  # the module's $REELFORGE_CACHE
+    return {"intro": synthesize(NARRATION_INTRO, Voice(), workspace=workspace),
+            "middle": synthesize(NARRATION_MIDDLE, Voice(), workspace=workspace)}
 
 
 def wav_duration(path: Path) -> Fraction:
@@ -928,7 +929,7 @@ def test_every_aspect_and_resolution_compiles_to_its_frame_size(aspect: str, res
     full = FULL_SIZE[(aspect, resolution)]
     assert loaded.document.output.frame_size() == full
     expected = draft_size(full) if quality == "draft" else full
-    resolved = resolve(loaded)
+    resolved = resolve_document(loaded, Workspace.from_environment())
     assert frame_size(resolved) == expected
     timeline = compile_timeline(resolved)
     assert (timeline.width, timeline.height) == expected

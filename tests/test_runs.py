@@ -18,14 +18,13 @@ TIMELINE = Timeline(Rate.of(30), 320, 240, 30 * 90)
 
 def plan_runs(segments: list[Segment], pending: list[int], workers: int) -> list[list[int]]:
     """The planner with the renderer's own count of the files a run opens."""
-    return plan_with(segments, pending, workers, inputs=lambda chosen: run_inputs(TIMELINE, chosen))
+    return plan_with(segments, pending, workers, inputs=lambda chosen: run_inputs(TIMELINE, chosen, Path("stills")))
 
 
 def file_layers(segment: Segment) -> list[Layer]:
-    """The layers a segment shows that are read from a file (solid colors are generated)."""
+    """The scene layers a segment shows that are read from a file (solid colors are generated)."""
     parts = [segment.scene] if segment.scene else list(segment.transition[:2]) if segment.transition else []
-    layers = [part.layer for part in parts] + [layer for layer, _, _ in segment.overlays]
-    return [layer for layer in layers if layer.visual.kind != "color"]
+    return [part.layer for part in parts if part.layer.visual.kind != "color"]
 
 
 def segments_of(*lengths: int) -> list[Segment]:

@@ -18,10 +18,11 @@ np = pytest.importorskip("numpy")
 
 from reelforge.errors import ReelforgeError  # noqa: E402
 from reelforge.model.audio import Voice  # noqa: E402
-from reelforge.speech.tts import BUNDLED_VOICE_ID, TTSError, find_voice, list_voices, stats, synthesize  # noqa: E402
+from reelforge.speech.tts import BUNDLED_VOICE_ID, TTSError, find_voice, list_voices, synthesize  # noqa: E402
 from reelforge.speech.tts.align import word_spans  # noqa: E402
 from reelforge.speech.tts.cli_commands import format_voices, run_tts  # noqa: E402
 from reelforge.speech.tts.piper_engine import TimedPhoneme  # noqa: E402
+from reelforge.workspace import Workspace  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +41,13 @@ def empty_voices(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def two_sentences(cache_dir, empty_voices):
-    return synthesize(TWO_SENTENCES, Voice(), cache_dir=cache_dir, voices_dir=empty_voices)
+def workspace(cache_dir, empty_voices) -> Workspace:
+    return Workspace(cache_dir, voices=empty_voices)
+
+
+@pytest.fixture(scope="module")
+def two_sentences(workspace):
+    return synthesize(TWO_SENTENCES, Voice(), workspace=workspace)
 
 
 def read_audio(path: Path) -> tuple[wave._wave_params, np.ndarray]:
@@ -93,8 +99,8 @@ def test_word_spans_are_loud_and_the_sentence_gap_is_quiet(two_sentences):
         assert rms(audio, rate, words[long_word].start, words[long_word].end) > 20 * max(gap, 1e-4), long_word
 
 
-def test_expanded_and_silent_tokens_map_to_the_written_token(cache_dir, empty_voices):
-    speech = synthesize(TRICKY, Voice(), cache_dir=cache_dir, voices_dir=empty_voices)
+def test_expanded_and_silent_tokens_map_to_the_written_token(workspace):
+    speech = synthesize(TRICKY, Voice(), workspace=workspace)
     assert_well_formed(speech, TRICKY)
     words = {w.text: w for w in speech.words}
     # "$1,200" is spoken as "dollar one thousand two hundred": far longer than "Smith".
@@ -114,17 +120,20 @@ def test_alignment_splits_joined_words_and_gives_unspoken_tokens_the_pause():
     assert spans == [(0, 200), (200, 500), (500, 600), (600, 1200)]
 
 
-def test_cache_hit_reuses_the_files_without_the_model(two_sentences, cache_dir, empty_voices):
+def test_cache_hit_reuses_the_files_without_the_model(two_sentences, workspace, cache_dir, empty_voices):
+    stats = workspace.stats
     before = (stats.synthesized, stats.cache_hits)
-    again = synthesize(TWO_SENTENCES, Voice(), cache_dir=cache_dir, voices_dir=empty_voices)
+    again = synthesize(TWO_SENTENCES, Voice(), workspace=workspace)
     assert again == two_sentences
     assert (stats.synthesized, stats.cache_hits) == (before[0], before[1] + 1)
     assert not list(cache_dir.rglob("*.tmp")), "a temp file was left behind"
     # A fresh process serves the same narration without importing onnxruntime or loading a model.
     script = (
         "import sys; from pathlib import Path; from reelforge.model.audio import Voice; from reelforge.speech import tts\n"
-        f"s = tts.synthesize({TWO_SENTENCES!r}, Voice(), cache_dir=Path({str(cache_dir)!r}), voices_dir=Path({str(empty_voices)!r}))\n"
-        "assert tts.stats.synthesized == 0 and tts.stats.models_loaded == 0 and tts.stats.cache_hits == 1, tts.stats\n"
+        "from reelforge.workspace import Workspace\n"
+        f"w = Workspace(Path({str(cache_dir)!r}), voices=Path({str(empty_voices)!r}))\n"
+        f"s = tts.synthesize({TWO_SENTENCES!r}, Voice(), workspace=w)\n"
+        "assert w.stats.synthesized == 0 and w.stats.models_loaded == 0 and w.stats.cache_hits == 1, w.stats\n"
         "assert 'onnxruntime' not in sys.modules\n"
         "print(s.audio_path)\n"
     )
@@ -133,13 +142,14 @@ def test_cache_hit_reuses_the_files_without_the_model(two_sentences, cache_dir, 
     assert result.stdout.strip() == str(two_sentences.audio_path)
 
 
-def test_an_edited_narration_keeps_its_unchanged_sentences_sample_for_sample(two_sentences, cache_dir, empty_voices):
+def test_an_edited_narration_keeps_its_unchanged_sentences_sample_for_sample(two_sentences, workspace):
+    stats = workspace.stats
     # piper's output varies a little per synthesis; sentences said before are reused from the sentence cache, so
     # editing one sentence leaves the audio (and the captions) of the others exactly as they were.
     first_sentence = TWO_SENTENCES.split(". ")[0] + "."
     edited_text = first_sentence + " Slowly, the tired sailors waited for the morning tide."
     before = stats.sentence_hits
-    edited = synthesize(edited_text, Voice(), cache_dir=cache_dir, voices_dir=empty_voices)
+    edited = synthesize(edited_text, Voice(), workspace=workspace)
     assert stats.sentence_hits == before + 1
     assert_well_formed(edited, edited_text)
     _, old_audio = read_audio(two_sentences.audio_path)
@@ -153,68 +163,69 @@ def test_an_edited_narration_keeps_its_unchanged_sentences_sample_for_sample(two
 
 
 def test_a_damaged_sentence_entry_is_made_again(tmp_path, empty_voices):
-    synthesize("A short line.", Voice(), cache_dir=tmp_path, voices_dir=empty_voices)
+    workspace = Workspace(tmp_path, voices=empty_voices)
+    stats = workspace.stats
+    synthesize("A short line.", Voice(), workspace=workspace)
     entries = list(tmp_path.rglob("*.npz"))
     assert len(entries) == 1
     for damage in (b"", b"not a zip file at all", entries[0].read_bytes()[:200]):
         entries[0].write_bytes(damage)
         before = stats.sentence_hits
-        speech = synthesize(f"A short line. Then {len(damage)} more words.", Voice(), cache_dir=tmp_path,
-                            voices_dir=empty_voices)
+        speech = synthesize(f"A short line. Then {len(damage)} more words.", Voice(), workspace=workspace)
         assert stats.sentence_hits == before  # the damaged entry was not used
         assert_well_formed(speech, f"A short line. Then {len(damage)} more words.")
         with np.load(entries[0]) as stored:  # and it is whole again
             assert len(stored["audio"]) > 1000
 
 
-def test_faster_speed_is_another_entry_and_shorter(two_sentences, cache_dir, empty_voices):
-    fast = synthesize(TWO_SENTENCES, Voice(speed=1.5), cache_dir=cache_dir, voices_dir=empty_voices)
+def test_faster_speed_is_another_entry_and_shorter(two_sentences, workspace):
+    fast = synthesize(TWO_SENTENCES, Voice(speed=1.5), workspace=workspace)
     assert fast.audio_path != two_sentences.audio_path
     assert fast.duration < two_sentences.duration * Fraction(85, 100)
     assert_well_formed(fast, TWO_SENTENCES)
 
 
-def test_narrations_synthesized_from_threads_are_each_timed(cache_dir, empty_voices):
+def test_narrations_synthesized_from_threads_are_each_timed(workspace):
     texts = ["First, a calm voice.", "Second: the numbers 1,200 and 3.5!", "Third... and last."]
     with ThreadPoolExecutor(max_workers=3) as pool:  # resolve.py speaks scenes in a pool
-        speeches = list(pool.map(lambda t: synthesize(t, Voice(), cache_dir=cache_dir, voices_dir=empty_voices), texts))
+        speeches = list(pool.map(lambda t: synthesize(t, Voice(), workspace=workspace), texts))
     for text, speech in zip(texts, speeches):
         assert_well_formed(speech, text)
     assert len({s.audio_path for s in speeches}) == 3
 
 
-def test_unknown_voice_lists_the_available_ones(empty_voices):
+def test_unknown_voice_lists_the_available_ones(workspace):
     with pytest.raises(TTSError) as caught:
-        synthesize("Hello.", Voice(voice_id="en_GB-nobody-low"), voices_dir=empty_voices)
+        synthesize("Hello.", Voice(voice_id="en_GB-nobody-low"), workspace=workspace)
     assert isinstance(caught.value, ReelforgeError)
     assert "en_GB-nobody-low" in str(caught.value) and BUNDLED_VOICE_ID in str(caught.value)
 
 
-def test_empty_text_is_an_error(cache_dir):
+def test_empty_text_is_an_error(workspace):
     with pytest.raises(TTSError, match="nothing to say"):
-        synthesize("  \n ", Voice(), cache_dir=cache_dir)
+        synthesize("  \n ", Voice(), workspace=workspace)
 
 
-def test_a_voice_in_the_voices_folder_is_listed_and_speaks(tmp_path, cache_dir, monkeypatch):
-    bundled = find_voice(BUNDLED_VOICE_ID, tmp_path)
+def test_a_voice_in_the_voices_folder_is_listed_and_speaks(tmp_path, cache_dir):
+    bundled = find_voice(BUNDLED_VOICE_ID)
     shutil.copyfile(bundled.model_path, tmp_path / "en_US-copy-medium.onnx")
     shutil.copyfile(bundled.config_path, tmp_path / "en_US-copy-medium.onnx.json")
     (tmp_path / "no-config.onnx").write_bytes(b"")  # without its .onnx.json: not a voice
-    monkeypatch.setenv("REELFORGE_VOICES", str(tmp_path))
-    ids = [v.voice_id for v in list_voices()]
+    workspace = Workspace.from_environment({"REELFORGE_CACHE": str(cache_dir), "REELFORGE_VOICES": str(tmp_path)})
+    ids = [v.voice_id for v in list_voices(workspace.voices)]
     assert ids == [BUNDLED_VOICE_ID, "en_US-copy-medium"]
-    extra = find_voice("en_US-copy-medium")
+    assert [v.voice_id for v in list_voices()] == [BUNDLED_VOICE_ID]  # no folder: the bundled voice alone
+    extra = find_voice("en_US-copy-medium", workspace.voices)
     assert not extra.bundled and extra.model_path == tmp_path / "en_US-copy-medium.onnx"
-    table = format_voices(list_voices())
+    table = format_voices(list_voices(workspace.voices))
     assert "en_US-copy-medium" in table and "bundled" in table and "22050" in table
-    speech = synthesize("Hello there.", Voice(voice_id="en_US-copy-medium"), cache_dir=cache_dir)
+    speech = synthesize("Hello there.", Voice(voice_id="en_US-copy-medium"), workspace=workspace)
     assert_well_formed(speech, "Hello there.")
 
 
-def test_run_tts_writes_the_wav(tmp_path, cache_dir, monkeypatch):
-    monkeypatch.setenv("REELFORGE_CACHE", str(cache_dir))
-    out = run_tts("Short and sweet.", tmp_path / "x.wav", BUNDLED_VOICE_ID, 1.2, tmp_path)
+def test_run_tts_writes_the_wav(tmp_path, workspace):
+    out = run_tts("Short and sweet.", tmp_path / "x.wav", workspace, BUNDLED_VOICE_ID, 1.2)
     params, audio = read_audio(out)
     assert params.framerate == 22050 and params.nframes > 22050 // 2 and np.abs(audio).max() > 0.1
     with pytest.raises(TTSError, match="speed"):
-        run_tts("Too fast.", tmp_path / "y.wav", BUNDLED_VOICE_ID, 3.0, tmp_path)
+        run_tts("Too fast.", tmp_path / "y.wav", workspace, BUNDLED_VOICE_ID, 3.0)

@@ -321,11 +321,11 @@ class EditorScreen(Screen):
         from reelforge.speech.tts import synthesize
 
         try:
-            speech = synthesize(text, voice)
+            speech = synthesize(text, voice, workspace=self.editor_app.workspace)
         except (ReelforgeError, OSError) as exc:
             self.post_message(TtsFinished(scene_id, text, voice, error=str(exc)))
         else:
-            self.post_message(TtsFinished(scene_id, text, voice, seconds=float(speech.duration)))
+            self.post_message(TtsFinished(scene_id, text, voice, seconds=speech.duration))
 
     def on_tts_finished(self, message: TtsFinished) -> None:
         self.state.speaking.discard(message.scene_id)
@@ -333,7 +333,7 @@ class EditorScreen(Screen):
             self.notify(f"{message.scene_id}: {message.error}", title="Speech failed", severity="error")
         else:
             self.state.record_speech(message.scene_id, message.text, message.voice, message.seconds)
-            self.notify(f"{message.scene_id}: speech is {message.seconds:.2f} s", timeout=3)
+            self.notify(f"{message.scene_id}: speech is {float(message.seconds):.2f} s", timeout=3)
         self.refresh_status()
 
     # --- preview and render -----------------------------------------------------------------------------
@@ -354,10 +354,12 @@ class EditorScreen(Screen):
     @work(thread=True, exclusive=True, group="preview")
     def make_preview(self, screen: "PreviewScreen", scene_id: str, document: dict, at_seconds: float, out: Path,
                      assets: Path, base_dir: Path) -> None:
-        from reelforge.renderers.preview import frame_png
+        from reelforge.job import RenderJob
+        from reelforge.renderers.preview import render_frame
 
+        job = RenderJob.of(document, assets=assets, base_dir=base_dir, quality="draft")
         try:
-            png = frame_png(document, at_seconds, out, assets=assets, quality="draft", base_dir=base_dir)
+            png = render_frame(job, at_seconds, out, self.editor_app.workspace)
         except (ReelforgeError, OSError) as exc:
             screen.post_message(PreviewReady(scene_id, error=str(exc)))
         else:
@@ -369,8 +371,8 @@ class EditorScreen(Screen):
         self.commit_form()
         state = self.state
         screen = RenderScreen(state.document_for_render(), output=state.default_output,
-                              quality=state.document.output.quality, assets=state.assets_dir,
-                              base_dir=state.base_dir)
+                              quality=state.document.output.quality, workspace=self.editor_app.workspace,
+                              assets=state.assets_dir, base_dir=state.base_dir)
         self.app.push_screen(screen, self.render_finished)
 
     def render_finished(self, finished: RenderFinished | None) -> None:

@@ -16,7 +16,9 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select
 from editor_tui.messages import RenderFinished, RenderProgress
 from reelforge.errors import ReelforgeError
 from reelforge.model.output import Quality
-from reelforge.process import CancelToken, RenderCancelled
+from reelforge.errors import RenderCancelled
+from reelforge.progress import CancelToken
+from reelforge.workspace import Workspace
 
 QUALITY_NAMES = {"draft": "draft (fast, reduced size)", "web": "web (for upload)", "studio": "studio (high bitrate)"}
 
@@ -33,9 +35,10 @@ class RenderScreen(ModalScreen[RenderFinished | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="render.cancel")]
 
-    def __init__(self, document: dict[str, Any], *, output: Path, quality: str, assets: Path | None = None,
-                 base_dir: Path | None = None) -> None:
+    def __init__(self, document: dict[str, Any], *, output: Path, quality: str, workspace: Workspace,
+                 assets: Path | None = None, base_dir: Path | None = None) -> None:
         super().__init__()
+        self.workspace = workspace
         self.document = document
         self.base_dir = base_dir
         self.output = output
@@ -84,13 +87,13 @@ class RenderScreen(ModalScreen[RenderFinished | None]):
 
     @work(thread=True, exclusive=True, group="render")
     def run_render(self, document: dict[str, Any], output: Path, quality: str) -> None:
-        from reelforge.renderers.ffmpeg.pipeline import render
+        from reelforge.job import RenderJob, run
 
         started = time.monotonic()
+        job = RenderJob.of(document, output, assets=self.assets, base_dir=self.base_dir, quality=quality)
         try:
-            result = render(document, output, assets=self.assets, quality=quality, cancel=self.token,
-                            base_dir=self.base_dir,
-                            on_progress=lambda p: self.post_message(RenderProgress(p.fraction, p.stage, p.eta_seconds)))
+            result = run(job, self.workspace, cancel=self.token,
+                         on_progress=lambda p: self.post_message(RenderProgress(p.fraction, p.stage, p.eta_seconds)))
         except RenderCancelled:
             self.post_message(RenderFinished(cancelled=True))
         except (ReelforgeError, OSError) as exc:

@@ -1,9 +1,12 @@
 """reelforge: offline-first toolkit for narrated short videos.
 
-    from reelforge import render
-    result = render("project.json", "out.mp4", on_progress=print)
+    from reelforge import CancelToken, render
+    result = render("project.json", "out.mp4", on_progress=print, cancel=CancelToken())
 
-Heavy parts (ffmpeg, TTS) load only when first used: importing reelforge stays cheap.
+The stages, each a folder: `document` (read and check what the user wrote; the model is `reelforge.model`),
+`resolve` (assets, narration, music), `timeline` (frame-exact tracks), `renderers` (ffmpeg, moviepy, frames);
+`editing` changes documents; `job` is the one seam every front end renders through. Heavy parts (ffmpeg,
+TTS, manim) load only when first used: importing reelforge stays cheap.
 """
 
 from importlib.metadata import PackageNotFoundError, version as _version
@@ -14,11 +17,23 @@ try:
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0.0.0+local"
 
-_LAZY = {
-    "render": ("reelforge.renderers.ffmpeg.pipeline", "render"),
-    "RenderResult": ("reelforge.renderers.ffmpeg.pipeline", "RenderResult"),
-    "Progress": ("reelforge.renderers.ffmpeg.pipeline", "Progress"),
-    "CancelToken": ("reelforge.process", "CancelToken"),
+# Public name -> (module, attribute); attribute None: the module itself. No public name is also a subpackage's
+# name, so `from reelforge import render` always gives the function.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "render": ("reelforge.job", "render"),
+    "run": ("reelforge.job", "run"),
+    "prepare": ("reelforge.job", "prepare"),
+    "RenderJob": ("reelforge.job", "RenderJob"),
+    "Workspace": ("reelforge.workspace", "Workspace"),
+    "RenderResult": ("reelforge.progress", "RenderResult"),
+    "Progress": ("reelforge.progress", "Progress"),
+    "CancelToken": ("reelforge.progress", "CancelToken"),
+    "ReelforgeError": ("reelforge.errors", "ReelforgeError"),
+    "DocumentError": ("reelforge.errors", "DocumentError"),
+    "EditError": ("reelforge.errors", "EditError"),
+    "RenderError": ("reelforge.errors", "RenderError"),
+    "RenderCancelled": ("reelforge.errors", "RenderCancelled"),
+    "MediaError": ("reelforge.resolve.media", "MediaError"),
     "load_document": ("reelforge.document.loader", "load_document"),
     "Project": ("reelforge.editing.project", "Project"),
     "edit": ("reelforge.editing.operations", None),
@@ -35,5 +50,11 @@ def __getattr__(name: str) -> Any:
 
         module, attribute = _LAZY[name]
         loaded = importlib.import_module(module)
-        return loaded if attribute is None else getattr(loaded, attribute)
+        value = loaded if attribute is None else getattr(loaded, attribute)
+        globals()[name] = value  # later lookups (and `from reelforge import name`) find it directly
+        return value
     raise AttributeError(f"module 'reelforge' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,9 +1,12 @@
-"""The `reelforge` command line: one function per command; errors become one line and an exit code."""
+"""The `reelforge` command line: one function per command; errors become one line and an exit code.
+
+This is an edge: the environment ($REELFORGE_CACHE, $REELFORGE_VOICES) is read here, once, into a Workspace."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 import sys
 import time
 from pathlib import Path
@@ -11,6 +14,7 @@ from typing import Callable, Sequence
 
 from reelforge import __version__
 from reelforge.errors import DocumentError, ReelforgeError
+from reelforge.workspace import Workspace
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -22,7 +26,7 @@ def _print_problems(label: str, error: DocumentError) -> None:
         print(f"{label}: {problem}", file=sys.stderr)
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+def cmd_validate(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.document.estimate import document_seconds
     from reelforge.document.loader import load_document
 
@@ -47,7 +51,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
-def cmd_preview_script(args: argparse.Namespace) -> int:
+def cmd_preview_script(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.document.loader import load_document
 
     loaded = load_document(Path(args.file), assets=args.assets)
@@ -70,7 +74,7 @@ def _print_estimate(doc) -> None:
     print(f"total: {words} words, ~{document_seconds(doc):.1f} s at voice speed {doc.voice.speed:g}")
 
 
-def cmd_schema(args: argparse.Namespace) -> int:
+def cmd_schema(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.fileio import write_atomic
     from reelforge.document.schema import default_schema_path, schema_text
 
@@ -84,7 +88,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_new(args: argparse.Namespace) -> int:
+def cmd_new(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.fileio import write_atomic
     from reelforge.editing.script_import import document_from_script, read_script
 
@@ -102,14 +106,16 @@ def cmd_new(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_render(args: argparse.Namespace) -> int:
-    from reelforge.renderers.ffmpeg.pipeline import render
+def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
+    from reelforge.job import RenderJob, run
 
     progress = ProgressBar(enabled=not args.quiet)
     started = time.monotonic()
-    result = render(args.file, args.output, assets=args.assets, quality=args.quality, on_progress=progress.update,
-                    backend=args.backend)
-    progress.close()
+    job = RenderJob.of(args.file, args.output, assets=args.assets, quality=args.quality, backend=args.backend)
+    try:
+        result = run(job, workspace, on_progress=progress.update)
+    finally:
+        progress.close()
     elapsed = time.monotonic() - started
     print(f"{result.path}: {result.duration:.2f} s, {result.width}x{result.height}, {result.size_bytes / 1e6:.1f} MB "
           f"in {elapsed:.1f} s ({result.cache_hits} pieces reused, {result.cache_misses} rendered)")
@@ -142,46 +148,45 @@ class ProgressBar:
             sys.stderr.write("\n")
 
 
-def cmd_frame(args: argparse.Namespace) -> int:
-    from reelforge.renderers.preview import frame_png
+def cmd_frame(args: argparse.Namespace, workspace: Workspace) -> int:
+    from reelforge.job import RenderJob
+    from reelforge.renderers.preview import render_frame
 
     started = time.monotonic()
-    out = frame_png(args.file, args.at, args.output, assets=args.assets, quality=args.quality)
+    job = RenderJob.of(args.file, assets=args.assets, quality=args.quality)
+    out = render_frame(job, args.at, args.output, workspace)
     print(f"wrote {out} in {time.monotonic() - started:.2f} s")
     return EXIT_OK
 
 
-def cmd_edit(args: argparse.Namespace) -> int:
+def cmd_edit(args: argparse.Namespace, workspace: Workspace) -> int:
     try:
         from editor_tui.app import run_editor
     except ImportError as exc:
         print(f"reelforge: the editor needs Textual ({exc.name} is missing): pip install 'reelforge[editor]'", file=sys.stderr)
         return EXIT_FAILURE
-    return run_editor(Path(args.file))
+    return run_editor(Path(args.file), workspace)
 
 
-def _resolved_timeline(args: argparse.Namespace):
-    from reelforge.timeline.compile import compile_timeline
-    from reelforge.document.loader import load_document
-    from reelforge.resolve.resolver import resolve
+def _prepared_timeline(args: argparse.Namespace, workspace: Workspace):
+    from reelforge.job import RenderJob, prepare
 
-    loaded = load_document(Path(args.file), assets=args.assets)
-    return compile_timeline(resolve(loaded, assets=args.assets))
+    return prepare(RenderJob.of(args.file, assets=args.assets), workspace).timeline
 
 
-def cmd_timeline(args: argparse.Namespace) -> int:
+def cmd_timeline(args: argparse.Namespace, workspace: Workspace) -> int:
     import json
 
     from reelforge.timeline import timeline_dict
 
-    print(json.dumps(timeline_dict(_resolved_timeline(args)), indent=2))
+    print(json.dumps(timeline_dict(_prepared_timeline(args, workspace)), indent=2))
     return EXIT_OK
 
 
-def cmd_captions(args: argparse.Namespace) -> int:
+def cmd_captions(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.timeline.captions import write_sidecar
 
-    timeline = _resolved_timeline(args)
+    timeline = _prepared_timeline(args, workspace)
     out = Path(args.output)
     captions = [e for e in timeline.texts if e.role == "caption"]
     write_sidecar(timeline.cues, timeline.rate, out, ass_styles=timeline.styles, events=captions,
@@ -190,20 +195,25 @@ def cmd_captions(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_tts(args: argparse.Namespace) -> int:
+def cmd_tts(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.speech.tts.cli_commands import run_tts
 
-    out = run_tts(args.text, Path(args.output), args.voice, args.speed, args.voices)
+    out = run_tts(args.text, Path(args.output), _with_voices(workspace, args), args.voice, args.speed)
     print(f"wrote {out}")
     return EXIT_OK
 
 
-def cmd_voices(args: argparse.Namespace) -> int:
+def cmd_voices(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.speech.tts import list_voices
     from reelforge.speech.tts.cli_commands import format_voices
 
-    print(format_voices(list_voices(args.voices)))
+    print(format_voices(list_voices(_with_voices(workspace, args).voices)))
     return EXIT_OK
+
+
+def _with_voices(workspace: Workspace, args: argparse.Namespace) -> Workspace:
+    """The workspace, with the voices folder `--voices` names instead of $REELFORGE_VOICES."""
+    return replace(workspace, voices=args.voices) if args.voices is not None else workspace
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -290,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        return args.func(args, Workspace.from_environment())
     except DocumentError as error:
         _print_problems(getattr(args, "file", None) or "reelforge", error)
         return error.exit_code

@@ -42,3 +42,18 @@ class EditError(ReelforgeError):
     """An edit operation was refused; the project is unchanged."""
 
     exit_code = 2
+
+
+class RenderError(ReelforgeError):
+    """A render failed (ffmpeg, a card worker, the audio pass); the message says which part and why."""
+
+    exit_code = 1
+
+
+class RenderCancelled(ReelforgeError):
+    """A render was stopped by its CancelToken, Ctrl-C or SIGTERM; nothing was written at the output path."""
+
+    exit_code = 130
+
+    def __init__(self, message: str = "render cancelled"):
+        super().__init__(message)

@@ -8,8 +8,12 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reelforge.errors import ReelforgeError
+
+if TYPE_CHECKING:
+    from reelforge.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -45,13 +49,11 @@ def _package_file(package: str, name: str) -> Path:
 _FONTS_LOCK = threading.Lock()
 
 
-def fonts_dir() -> Path:
-    """A folder holding exactly reelforge's font files (links), for libass's `fontsdir`.
+def fonts_dir(workspace: "Workspace") -> Path:
+    """The workspace's fonts folder, holding exactly reelforge's font files (links), for libass's `fontsdir`.
 
-    Checked on every call (a few stat calls): the cache root can change (REELFORGE_CACHE) or be cleaned."""
-    from reelforge.workspace import cache_root
-
-    folder = cache_root() / "fonts"
+    Checked on every call (a few stat calls): the folder may have been cleaned since the last render."""
+    folder = workspace.fonts
     with _FONTS_LOCK:  # threads (cards rendering side by side) must not race on the same temp link
         folder.mkdir(parents=True, exist_ok=True)
         for package, name in _wanted_files():
@@ -65,6 +67,13 @@ def fonts_dir() -> Path:
             os.replace(tmp, link)
     return folder
 
+
+def fonts_fingerprint(workspace: "Workspace") -> str:
+    """What drawn text depends on besides the text: the font files' content (never the folder they are in)."""
+    from reelforge.workspace import content_key
+
+    return content_key("fonts", [(name, workspace.file_hash(_package_file(package, name)))
+                                 for package, name in _wanted_files()])
 
 
 @lru_cache(maxsize=1)
@@ -91,17 +100,16 @@ FONTCONFIG_TEMPLATE = """<?xml version="1.0"?>
 """
 
 
-def fontconfig_env() -> dict[str, str]:
-    """Environment for a process that draws text (libass in ffmpeg, Pango in manim): a fontconfig that knows
-    only reelforge's fonts, so what renders never depends on the fonts a machine happens to have."""
+def fontconfig_env(workspace: "Workspace") -> dict[str, str]:
+    """Environment for a process that draws text (libass in ffmpeg, Pango in manim): ours, with a fontconfig
+    that knows only reelforge's fonts, so what renders never depends on the fonts a machine happens to have."""
     from xml.sax.saxutils import escape
 
-    from reelforge.workspace import cache_root
     from reelforge.fileio import write_atomic
 
-    folder = fonts_dir()
-    config = folder.parent / "fonts.conf"
-    text = FONTCONFIG_TEMPLATE.format(fonts=escape(str(folder)), cache=escape(str(cache_root() / "fontconfig")))
+    folder = fonts_dir(workspace)
+    config = workspace.cache / "fonts.conf"
+    text = FONTCONFIG_TEMPLATE.format(fonts=escape(str(folder)), cache=escape(str(workspace.cache / "fontconfig")))
     if not config.is_file() or config.read_text(encoding="utf-8") != text:
         write_atomic(config, text)
-    return {"FONTCONFIG_FILE": str(config)}
+    return {**os.environ, "FONTCONFIG_FILE": str(config)}

@@ -6,38 +6,10 @@ import subprocess
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
-from reelforge.errors import ReelforgeError
-
-
-class RenderError(ReelforgeError):
-    exit_code = 1
-
-
-class RenderCancelled(ReelforgeError):
-    exit_code = 130
-
-    def __init__(self, message: str = "render cancelled"):
-        super().__init__(message)
-
-
-class CancelToken:
-    """Set it (from any thread, or a signal handler) to stop a render at once."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
-            raise RenderCancelled()
+from reelforge.errors import RenderCancelled, RenderError
+from reelforge.progress import CancelToken
 
 
 @lru_cache(maxsize=1)
@@ -49,15 +21,6 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def ffmpeg_env() -> dict[str, str]:
-    """The environment ffmpeg runs in: ours, with a fontconfig that sees only reelforge's fonts."""
-    import os
-
-    from reelforge.fonts import fontconfig_env
-
-    return {**os.environ, **fontconfig_env()}
-
-
 def run_ffmpeg(
     args: Sequence[str],
     *,
@@ -65,11 +28,14 @@ def run_ffmpeg(
     cancel: CancelToken | None = None,
     on_frame: Callable[[int], None] | None = None,
     what: str = "ffmpeg",
+    env: Mapping[str, str] | None = None,
 ) -> str:
-    """Run ffmpeg with `args`; report output frames as they come; return stderr. Raises on failure/cancel."""
+    """Run ffmpeg with `args`; report output frames as they come; return stderr. Raises on failure/cancel.
+
+    `env`: the child's environment (ours when None); a run that draws text passes `fonts.fontconfig_env`'s."""
     command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-progress", "pipe:1", "-nostats", *args]
     process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
-                               env=ffmpeg_env())
+                               env=dict(env) if env is not None else None)
     stderr_lines: list[str] = []
     reader = threading.Thread(target=lambda: stderr_lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
     reader.start()

@@ -1,20 +1,26 @@
-"""The content-addressed cache shared by every stage (TTS, fetched URLs, rendered pieces)."""
+"""Where a render keeps its files (the content-addressed cache, work folders, fonts), passed explicitly.
+
+A `Workspace` is made once, at the edge (the CLI from the environment, the service from its data folder, a
+test from a temporary folder), and handed to every stage that reads or writes the cache. No library module
+reads the environment. Keys of cached pieces depend only on content: files are named by the hash of their
+bytes (`ContentHasher`), never by their path, so a moved project or a copied cache hits as before.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-def cache_root() -> Path:
-    """`$REELFORGE_CACHE`, or ~/.cache/reelforge."""
-    root = os.environ.get("REELFORGE_CACHE")
-    base = Path(root) if root else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "reelforge"
-    base.mkdir(parents=True, exist_ok=True)
-    return base
+CACHE_ENV = "REELFORGE_CACHE"
+VOICES_ENV = "REELFORGE_VOICES"
+HASH_CHUNK = 1 << 20
 
 
 def content_key(*parts: Any) -> str:
@@ -23,9 +29,153 @@ def content_key(*parts: Any) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def file_fingerprint(path: Path) -> str:
-    """Cheap identity of a file's content: size and modification time in ns (hash only small files)."""
+@dataclass
+class SpeechStats:
+    """Counters of the work the speech engine did for one workspace (tests use them to prove cache hits)."""
+
+    synthesized: int = 0  # narrations run through the model (cache misses)
+    cache_hits: int = 0  # narrations served from the cache without the model
+    models_loaded: int = 0  # voice models loaded into onnxruntime
+    sentence_hits: int = 0  # sentences of a synthesized narration reused from the sentence cache
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, counter: str) -> None:
+        """Add one to `counter` (safe from several threads: narrations are synthesized in a pool)."""
+        with self._lock:
+            setattr(self, counter, getattr(self, counter) + 1)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.synthesized = self.cache_hits = self.models_loaded = self.sentence_hits = 0
+
+
+class ContentHasher:
+    """The BLAKE2b hash of a file's bytes, computed once per version of the file.
+
+    A hash is remembered (in memory and under `memo_dir`) by the file's real path, size, device, inode,
+    modification time and change time. The change time moves on every write and cannot be set back, so a
+    remembered hash is never stale, and a 1 GB clip is read once, not at every render. A copied cache
+    remembers nothing about this machine's files: they are hashed again and give the same keys."""
+
+    def __init__(self, memo_dir: Path | None = None):
+        self.memo_dir = memo_dir
+        self._known: dict[tuple, str] = {}
+        self._lock = threading.Lock()
+        self.files_hashed = 0  # files read and hashed (not remembered): the benchmark and tests count them
+
+    def hash(self, path: Path) -> str:
+        path = Path(path)
+        identity = _identity(path)
+        with self._lock:
+            known = self._known.get(identity)
+        if known is not None:
+            return known
+        memo = self.memo_dir / (content_key("file-hash", 1, *identity)[:40] + ".txt") if self.memo_dir else None
+        if memo is not None:
+            try:
+                digest = memo.read_text(encoding="ascii").strip()
+                if len(digest) == 64:
+                    with self._lock:
+                        self._known[identity] = digest
+                    return digest
+            except (OSError, UnicodeDecodeError):
+                pass
+        digest = _blake2b_file(path)
+        with self._lock:
+            self.files_hashed += 1
+        if _identity(path) != identity:  # written while it was read: this hash describes no one version
+            return digest
+        with self._lock:
+            self._known[identity] = digest
+        if memo is not None:
+            _remember(memo, digest)
+        return digest
+
+
+def _identity(path: Path) -> tuple:
     stat = path.stat()
-    if stat.st_size <= 4 * 1024 * 1024:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+    return (str(path.resolve()), stat.st_size, stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+def _blake2b_file(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=32)
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _remember(memo: Path, digest: str) -> None:
+    """Write a memo entry atomically; a cache that cannot be written only costs a hash next time."""
+    from reelforge.fileio import write_atomic
+
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(memo, digest)
+    except OSError:
+        pass
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The folders one render (or one job of the service) works in.
+
+    cache: content-addressed pieces (segments, audio, narration, cards, probes, downloads, music, stills);
+    work: temporary folders of renders in progress (default `<cache>/work`, on the cache's file system so
+    finished pieces are published by rename); fonts: reelforge's font files for libass and manim (default
+    `<cache>/fonts`); voices: a folder of extra piper voices (None: the bundled voice only)."""
+
+    cache: Path
+    work: Path = None  # type: ignore[assignment]
+    fonts: Path = None  # type: ignore[assignment]
+    voices: Path | None = None
+    stats: SpeechStats = field(default_factory=SpeechStats, compare=False, repr=False)
+    hasher: ContentHasher = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        cache = Path(self.cache).expanduser().absolute()
+        object.__setattr__(self, "cache", cache)
+        object.__setattr__(self, "work", Path(self.work).expanduser().absolute() if self.work else cache / "work")
+        object.__setattr__(self, "fonts", Path(self.fonts).expanduser().absolute() if self.fonts else cache / "fonts")
+        if self.voices is not None:
+            object.__setattr__(self, "voices", Path(self.voices).expanduser())
+        if self.hasher is None:
+            object.__setattr__(self, "hasher", ContentHasher(cache / "hashes"))
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Workspace":
+        """The workspace the environment names: `$REELFORGE_CACHE` (else `$XDG_CACHE_HOME/reelforge`, else
+        ~/.cache/reelforge) and `$REELFORGE_VOICES` (else ~/.local/share/reelforge/voices). Only the edges
+        (the command line, the service, the public `render()` when given no workspace) call this."""
+        env = os.environ if environ is None else environ
+        explicit = env.get(CACHE_ENV)
+        home = Path(env.get("HOME") or Path.home())
+        cache = Path(explicit) if explicit else Path(env.get("XDG_CACHE_HOME") or home / ".cache") / "reelforge"
+        voices = env.get(VOICES_ENV)
+        return cls(cache, voices=Path(voices) if voices else home / ".local" / "share" / "reelforge" / "voices")
+
+    def folder(self, name: str) -> Path:
+        """`<cache>/name`, created when missing."""
+        path = self.cache / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def work_folder(self, prefix: str) -> Path:
+        """A new, empty temporary folder under `work` (the caller removes it)."""
+        self.work.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=self.work))
+
+    def file_hash(self, path: Path) -> str:
+        """The content hash of a file (computed once per version of it; see ContentHasher)."""
+        return self.hasher.hash(path)
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The folders as plain data (a job sent to another process names its workspace this way)."""
+        return {"cache": str(self.cache), "work": str(self.work), "fonts": str(self.fonts),
+                "voices": str(self.voices) if self.voices is not None else None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Workspace":
+        voices = data.get("voices")
+        return cls(Path(data["cache"]), work=data.get("work"), fonts=data.get("fonts"),
+                   voices=Path(voices) if voices else None)

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from reelforge.workspace import cache_root, content_key
+from reelforge.workspace import Workspace, content_key
 from reelforge.cards.errors import CardError
 from reelforge.cards.registry import CardSpec, spec_for
 from reelforge.model.theme import Theme
@@ -87,19 +87,19 @@ def _request(spec: CardSpec, card: BaseModel, theme: Theme, width: int, height: 
     }
 
 
-def _cache_file(spec: CardSpec, request: dict) -> Path:
+def _cache_file(spec: CardSpec, request: dict, workspace: Workspace) -> Path:
     key = content_key("card", _renderer_fingerprint(), spec.source, spec.version,
                       json.loads(request["fields"]), json.loads(request["theme"]),
                       {k: v for k, v in request.items() if k not in ("fields", "theme")})
-    return cache_root() / "cards" / f"{key}{SUFFIX}"
+    return workspace.cache / "cards" / f"{key}{SUFFIX}"
 
 
-def card_cache_path(card: BaseModel, theme: Theme, *, width: int, height: int, fps: int, frames: int,
-                    transparent: bool = False, background: str | None = None) -> Path:
-    """Where `render_card` puts (or finds) this card; nothing is rendered."""
+def card_cache_path(card: BaseModel, theme: Theme, *, workspace: Workspace, width: int, height: int, fps: int,
+                    frames: int, transparent: bool = False, background: str | None = None) -> Path:
+    """Where `render_card` puts (or finds) this card in the workspace's cache; nothing is rendered."""
     spec = spec_for(card)
     card = _check_request(spec, card, width, height, fps, frames, background)
-    return _cache_file(spec, _request(spec, card, theme, width, height, fps, frames, transparent, background))
+    return _cache_file(spec, _request(spec, card, theme, width, height, fps, frames, transparent, background), workspace)
 
 
 _locks: dict[Path, threading.Lock] = {}
@@ -111,8 +111,9 @@ def _lock_for(path: Path) -> threading.Lock:
         return _locks.setdefault(path, threading.Lock())
 
 
-def render_card(card: BaseModel, theme: Theme, *, width: int, height: int, fps: int, frames: int,
-                transparent: bool = False, background: str | None = None, cancel: Cancel | None = None) -> Path:
+def render_card(card: BaseModel, theme: Theme, *, workspace: Workspace, width: int, height: int, fps: int,
+                frames: int, transparent: bool = False, background: str | None = None,
+                cancel: Cancel | None = None) -> Path:
     """The card as a video of exactly `frames` frames at width×height and `fps`, rendered once and cached.
 
     Both variants are lossless QuickTime RLE in .mov: opaque cards are rgb24 on their background
@@ -124,7 +125,7 @@ def render_card(card: BaseModel, theme: Theme, *, width: int, height: int, fps: 
     spec = spec_for(card)
     card = _check_request(spec, card, width, height, fps, frames, background)
     request = _request(spec, card, theme, width, height, fps, frames, transparent, background)
-    target = _cache_file(spec, request)
+    target = _cache_file(spec, request, workspace)
     if target.is_file():
         return target
     with _lock_for(target):  # two threads asking for the same card render it once
@@ -133,7 +134,9 @@ def render_card(card: BaseModel, theme: Theme, *, width: int, height: int, fps: 
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.partial{target.suffix}")
         try:
-            result = _run_worker({**request, "output": str(temp)}, spec.name, cancel)
+            # The output and the fonts folder are where this workspace keeps them: not part of the card's key.
+            result = _run_worker({**request, "output": str(temp), "fonts": str(workspace.fonts)}, spec.name, cancel,
+                                 workspace)
             if result.get("frames") != frames or not temp.is_file():
                 raise CardError(f"{spec.name} card: the worker wrote {result.get('frames')} frames, expected {frames}",
                                 kind=spec.name)
@@ -143,11 +146,11 @@ def render_card(card: BaseModel, theme: Theme, *, width: int, height: int, fps: 
     return target
 
 
-def _worker_env() -> dict[str, str]:
+def _worker_env(workspace: Workspace) -> dict[str, str]:
     """The caller's environment, with its sys.path (so the worker sees the same reelforge and plug-ins)."""
     from reelforge.fonts import fontconfig_env
 
-    env = {**os.environ, **fontconfig_env()}  # Pango sees only reelforge's fonts
+    env = fontconfig_env(workspace)  # Pango sees only reelforge's fonts
     paths = [p for p in sys.path if p and os.path.isdir(p)]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
@@ -156,10 +159,10 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-def _run_worker(request: dict, kind: str, cancel: Cancel | None) -> dict:
+def _run_worker(request: dict, kind: str, cancel: Cancel | None, workspace: Workspace) -> dict:
     command = [sys.executable, "-m", "reelforge.cards.worker", json.dumps(request)]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, encoding="utf-8", errors="replace", env=_worker_env())
+                               text=True, encoding="utf-8", errors="replace", env=_worker_env(workspace))
     try:
         while True:
             try:

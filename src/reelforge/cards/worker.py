@@ -25,13 +25,10 @@ FONT_FILES = ("Roboto-Regular.ttf", "Roboto-Bold.ttf", "Roboto-Black.ttf", "Sour
 FAMILIES = ("Roboto", "Source Serif Pro", "Fjalla One")
 
 
-def register_fonts() -> Path:
-    """Make reelforge's font files (pip font packages) known to Pango; the folder holding them."""
+def register_fonts(folder: Path) -> Path:
+    """Make reelforge's font files (pip font packages, linked in the workspace's `folder`) known to Pango."""
     import manimpango
 
-    from reelforge.fonts import fonts_dir
-
-    folder = fonts_dir()
     for name in FONT_FILES:
         if not manimpango.register_font(str(folder / name)):
             raise RuntimeError(f"Pango could not register font {folder / name}")
@@ -221,7 +218,7 @@ def render(request: dict) -> dict:
     theme = Theme.model_validate_json(request["theme"])
     width, height, fps, frames = (int(request[key]) for key in ("width", "height", "fps", "frames"))
     transparent = bool(request["transparent"])
-    fonts = register_fonts()
+    fonts = register_fonts(Path(request["fonts"]))
 
     from manim import Scene, tempconfig
 

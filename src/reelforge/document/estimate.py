@@ -1,12 +1,17 @@
-"""Estimated durations before any TTS runs: a words-per-minute model scaled by the voice speed."""
+"""Estimated durations before any TTS runs: a words-per-minute model scaled by the voice speed, laid out by the
+same rule as the render (`lengths`)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
+from reelforge.document.lengths import SceneTrack, scene_track, video_frames
 from reelforge.model.document import Document
 from reelforge.model.scene import Scene
+from reelforge.timebase import Number, Rate, to_fraction
 
 # Fitted on the bundled en_US-joe-medium piper voice at speed 1 (see BENCHMARKS.md, "Speech rate"), by
 # bench/calibrate_speech_rate.py: seconds = spoken_words * 60 / WORDS_PER_MINUTE + sentence breaks * SENTENCE_PAUSE.
@@ -56,40 +61,44 @@ def speech_seconds(text: str, speed: float = 1.0) -> float:
 class SceneEstimate:
     scene_id: str
     words: int
-    seconds: float
+    seconds: float  # the scene's length, whole frames at the document's rate (lengths.scene_frames)
     fixed: bool  # True when the scene has a fixed duration rather than an estimate
 
 
-def estimate_scene(scene: Scene, speed: float, last: bool = True) -> SceneEstimate:
-    """A fixed duration as given; 'auto' is speech + padding + the transition out (as the renderer does)."""
-    words_text = scene.narration.words_text if scene.narration else ""
-    words = count_words(words_text)
-    if scene.duration != "auto":
-        return SceneEstimate(scene.id, words, float(scene.duration), True)
-    overlap = 0.0
-    if not last and scene.transition is not None and scene.transition.type != "cut":
-        overlap = scene.transition.duration
-    return SceneEstimate(scene.id, words, speech_seconds(words_text, speed) + scene.padding + overlap, False)
+KnownSpeech = Mapping[int, Number]
+"""Exact speech lengths in seconds by scene index (spoken or recorded), used instead of the estimate."""
 
 
-def estimate_scenes(document: Document) -> list[SceneEstimate]:
-    count = len(document.scenes)
-    return [estimate_scene(scene, document.voice.speed, i == count - 1) for i, scene in enumerate(document.scenes)]
+def estimated_speech(scene: Scene, speed: float) -> Fraction | None:
+    """The estimated length of a scene's speech (None when it has no narration)."""
+    if scene.narration is None:
+        return None
+    return to_fraction(speech_seconds(scene.narration.words_text, speed))
 
 
-def scenes_seconds(document: Document, estimates: list[SceneEstimate] | None = None) -> float:
-    """Length of the scene track: scene durations less the overlaps of transitions."""
-    estimates = estimate_scenes(document) if estimates is None else estimates
-    total = sum(e.seconds for e in estimates)
-    for scene in document.scenes[:-1]:
-        if scene.transition is not None and scene.transition.type != "cut":
-            total -= scene.transition.duration
-    return total
+def estimated_track(document: Document, known_speech: KnownSpeech | None = None) -> SceneTrack:
+    """The scene track (lengths.scene_track) with exact speech where known and estimates elsewhere."""
+    known = known_speech or {}
+    speeches = [to_fraction(known[index]) if index in known else estimated_speech(scene, document.voice.speed)
+                for index, scene in enumerate(document.scenes)]
+    return scene_track(document.scenes, speeches, Rate.of(document.output.fps))
 
 
-def document_seconds(document: Document) -> float:
-    """Estimated length of the whole video."""
-    if document.duration is not None:
-        return float(document.duration)
-    block_end = max((block.end for block in document.blocks), default=0.0)
-    return max(scenes_seconds(document), block_end)
+def estimate_scenes(document: Document, known_speech: KnownSpeech | None = None) -> list[SceneEstimate]:
+    """Each scene's length by the renderer's own rule, from estimated (or, where given, exact) speech."""
+    rate = Rate.of(document.output.fps)
+    track = estimated_track(document, known_speech)
+    return [SceneEstimate(scene.id, count_words(scene.narration.words_text if scene.narration else ""),
+                          float(rate.seconds(frames)), scene.duration != "auto")
+            for scene, frames in zip(document.scenes, track.frames)]
+
+
+def scenes_seconds(document: Document, known_speech: KnownSpeech | None = None) -> float:
+    """Length of the scene track: scenes laid end to end, less the overlaps of their transitions."""
+    return float(Rate.of(document.output.fps).seconds(estimated_track(document, known_speech).end))
+
+
+def document_seconds(document: Document, known_speech: KnownSpeech | None = None) -> float:
+    """Estimated length of the whole video (exact when every narrated scene's speech is known)."""
+    rate = Rate.of(document.output.fps)
+    return float(rate.seconds(video_frames(document, estimated_track(document, known_speech), rate)))

@@ -10,7 +10,8 @@ from concurrent.futures import Executor, Future
 from dataclasses import replace
 from pathlib import Path
 
-from reelforge.timeline import Layer, Timeline, LayerVisual
+from reelforge.timeline import Layer, LayerVisual, Timeline
+from reelforge.workspace import Workspace
 
 
 def _request(visual: LayerVisual, timeline: Timeline, frames: int) -> dict:
@@ -18,7 +19,7 @@ def _request(visual: LayerVisual, timeline: Timeline, frames: int) -> dict:
                 transparent=visual.transparent, background=visual.colors[0] if visual.colors else None)
 
 
-def with_card_files(timeline: Timeline) -> Timeline:
+def with_card_files(timeline: Timeline, workspace: Workspace) -> Timeline:
     """The timeline with every card layer's `path` set to its (possibly not yet rendered) cache file."""
     from reelforge.cards import card_cache_path
 
@@ -26,7 +27,8 @@ def with_card_files(timeline: Timeline) -> Timeline:
         visual = layer.visual
         if visual.kind != "card" or visual.path is not None:
             return layer
-        path = card_cache_path(visual.card, visual.theme, **_request(visual, timeline, layer.range.duration))
+        path = card_cache_path(visual.card, visual.theme, workspace=workspace,
+                               **_request(visual, timeline, layer.range.duration))
         return replace(layer, visual=replace(visual, path=path))
 
     return replace(timeline, scenes=[attach(l) for l in timeline.scenes], overlays=[attach(l) for l in timeline.overlays])
@@ -36,7 +38,7 @@ def card_layers(timeline: Timeline) -> list[Layer]:
     return [l for l in [*timeline.scenes, *timeline.overlays] if l.visual.kind == "card"]
 
 
-def render_missing_cards(timeline: Timeline, pool: Executor, cancel=None) -> dict[Path, Future]:
+def render_missing_cards(timeline: Timeline, pool: Executor, workspace: Workspace, cancel=None) -> dict[Path, Future]:
     """Submit every card whose file is not in the cache yet; futures by file (one per distinct card)."""
     from reelforge.cards import render_card
 
@@ -45,6 +47,6 @@ def render_missing_cards(timeline: Timeline, pool: Executor, cancel=None) -> dic
         visual = layer.visual
         if visual.path is None or visual.path.is_file() or visual.path in futures:
             continue
-        futures[visual.path] = pool.submit(render_card, visual.card, visual.theme, cancel=cancel,
+        futures[visual.path] = pool.submit(render_card, visual.card, visual.theme, workspace=workspace, cancel=cancel,
                                            **_request(visual, timeline, layer.range.duration))
     return futures

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from reelforge.colors import rgb
-from reelforge.process import RenderError, ffmpeg_env, ffmpeg_exe
-from reelforge.timeline import Layer, Timeline, LayerVisual
+from reelforge.errors import RenderError
+from reelforge.process import ffmpeg_exe
+from reelforge.timeline import Layer, LayerVisual, Timeline
+from reelforge.workspace import Workspace
 
 Frame = np.ndarray  # (height, width, 3) uint8
 
@@ -241,16 +243,17 @@ class _TextRenderer:
     streamed from one ffmpeg process while they are asked for in order (a render), and the stream
     restarts at any other frame (a preview)."""
 
-    def __init__(self, timeline: Timeline, workdir: Path):
+    def __init__(self, timeline: Timeline, workdir: Path, workspace: Workspace):
         self.timeline = timeline
         self.workdir = workdir
+        self.workspace = workspace
         self._process: subprocess.Popen | None = None
         self._next = -1
         self._ass_written = False
 
     def _start(self, index: int) -> None:
+        from reelforge.fonts import fontconfig_env, fonts_dir
         from reelforge.timeline.captions import build_ass
-        from reelforge.fonts import fonts_dir
 
         self.close()
         if not self._ass_written:
@@ -258,7 +261,7 @@ class _TextRenderer:
                              self.timeline.rate)
             (self.workdir / "text.ass").write_text(subs.to_string("ass"), encoding="utf-8")
             self._ass_written = True
-        fonts = str(fonts_dir()).replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
+        fonts = str(fonts_dir(self.workspace)).replace("\\", "/").replace(":", "\\:").replace("'", "\\'")
         rate = self.timeline.rate
         w, h = self.timeline.width, self.timeline.height
         remaining = max(self.timeline.frames - index, 1)
@@ -269,7 +272,7 @@ class _TextRenderer:
         self._process = subprocess.Popen(
             [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", graph,
              "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
-            cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ffmpeg_env())
+            cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=fontconfig_env(self.workspace))
         self._next = index
 
     def frame(self, index: int) -> np.ndarray | None:
@@ -312,19 +315,20 @@ class _TextRenderer:
 class Compositor:
     """Frames of a timeline, composed in numpy. Not thread-safe; close() when done."""
 
-    def __init__(self, timeline: Timeline, workdir: Path, cancel=None):
+    def __init__(self, timeline: Timeline, workdir: Path, workspace: Workspace, cancel=None):
         from concurrent.futures import ThreadPoolExecutor
 
         from reelforge.renderers.card_layers import render_missing_cards, with_card_files
 
-        timeline = with_card_files(timeline)
+        timeline = with_card_files(timeline, workspace)
         with ThreadPoolExecutor(max_workers=2) as pool:  # cards first: frames of a card scene need its video
-            for future in render_missing_cards(timeline, pool, cancel).values():
+            for future in render_missing_cards(timeline, pool, workspace, cancel).values():
                 future.result()
         self.timeline = timeline
+        self.workspace = workspace
         self.size = (timeline.width, timeline.height)
         self._sources: dict[int, _Source] = {}
-        self._text = _TextRenderer(timeline, workdir)
+        self._text = _TextRenderer(timeline, workdir, workspace)
         self._black = np.zeros((timeline.height, timeline.width, 3), np.uint8)
 
     def _source(self, layer: Layer) -> _Source:
@@ -336,7 +340,7 @@ class Compositor:
             elif v.kind == "gradient":
                 from reelforge.renderers.stills import gradient_png
 
-                png = gradient_png(v.colors, v.angle, *self.size)
+                png = gradient_png(v.colors, v.angle, *self.size, self.workspace.folder("stills"))
                 source = _ImageSource(LayerVisual("image", path=png, motion=v.motion, motion_amount=v.motion_amount),
                                       layer.range.duration, self.size)
             elif v.kind == "image":

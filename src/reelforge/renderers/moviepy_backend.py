@@ -1,4 +1,4 @@
-"""The moviepy backend: the reference renderer, single frames, and clips to embed in moviepy programs.
+"""The moviepy backend: the reference renderer, and clips to embed in moviepy programs.
 
 It reads the same Timeline as the ffmpeg backend and draws it with the numpy compositor; audio comes
 from the shared audio pass (mix, ducking, loudness), so both backends sound the same.
@@ -8,59 +8,85 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
+import weakref
 from pathlib import Path
-from typing import Callable
 
-from reelforge.workspace import cache_root
+from reelforge.errors import RenderCancelled
+from reelforge.progress import CancelToken, Progress, ProgressCallback, RenderResult
 from reelforge.renderers.compose import Compositor
 from reelforge.renderers.ffmpeg.audio import render_audio
 from reelforge.renderers.ffmpeg.video import ENCODER
-from reelforge.process import CancelToken, RenderCancelled
 from reelforge.timeline import Timeline
+from reelforge.workspace import Workspace
 
 
-def timeline_clip(timeline: Timeline, workdir: Path, *, with_audio: bool = True):
-    """A moviepy VideoClip of the timeline (frames composed on demand); `clip.compositor` to close."""
+def timeline_clip(timeline: Timeline, workspace: Workspace, *, with_audio: bool = True):
+    """A moviepy VideoClip of the timeline, its frames composed on demand.
+
+    Use it as a context manager (`with timeline_clip(...) as clip:`) or call `clip.close()`: that ends the
+    compositor and removes the clip's work folder (garbage collection does so too, for a clip never closed)."""
     from moviepy import AudioFileClip, VideoClip
 
-    compositor = Compositor(timeline, workdir)
+    workdir = workspace.work_folder("moviepy-clip-")
+    try:
+        compositor = Compositor(timeline, workdir, workspace)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     fps = float(timeline.rate.value)
 
     def frame_function(t: float):
         # Half a frame of tolerance: moviepy asks for t = n / fps in floating point.
         return compositor.frame(int(t * fps + 1e-6))
 
-    clip = VideoClip(frame_function=frame_function, duration=float(timeline.duration)).with_fps(fps)
+    class ReelClip(VideoClip):
+        """A reelforge timeline as a moviepy clip; closing it (or any copy of it) frees the compositor and its
+        work folder."""
+
+        def close(self) -> None:
+            super().close()
+            _release(compositor, workdir)
+
+    clip = ReelClip(frame_function=frame_function, duration=float(timeline.duration)).with_fps(fps)
+    # Copies of the clip (moviepy's with_* methods make them) share the compositor: the work folder goes when
+    # the last of them is gone, if no one closed them.
+    weakref.finalize(compositor, shutil.rmtree, workdir, True)
     if with_audio and timeline.audio:
         audio_path = workdir / "audio.m4a"
-        if not audio_path.exists():
+        try:
             render_audio(timeline, workdir, audio_path)
+        except BaseException:
+            _release(compositor, workdir)
+            raise
         clip = clip.with_audio(AudioFileClip(str(audio_path)).with_duration(float(timeline.duration)))
     clip.compositor = compositor  # type: ignore[attr-defined]
     return clip
 
 
+def _release(compositor: Compositor, workdir: Path) -> None:
+    compositor.close()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 def render_moviepy(
     timeline: Timeline,
     out: Path,
+    workspace: Workspace,
     *,
     quality: str = "web",
-    on_progress: Callable | None = None,
+    on_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
-):
-    """Render with moviepy's write_videofile into a temp file, then rename it over `out`."""
+    **_options: object,
+) -> RenderResult:
+    """Render with moviepy's write_videofile into a temp file, then rename it over `out`. Captions are burned in
+    (as they are by the ffmpeg backend); there is no separate subtitle track, and `workers` does not apply."""
     from proglog import ProgressBarLogger
-
-    from reelforge.renderers.ffmpeg.pipeline import Progress, RenderResult
 
     cancel = cancel or CancelToken()
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    work_root = cache_root() / "work"
-    work_root.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="moviepy-", dir=work_root))
+    workdir = workspace.work_folder("moviepy-")
     temp_out = out.with_name(f".{out.name}.{os.getpid()}.partial.mp4")
     started = time.monotonic()
 
@@ -73,15 +99,15 @@ def render_moviepy(
                 eta = elapsed * (1 - fraction) / fraction if fraction > 0.02 else None
                 on_progress(Progress(fraction, "video", eta))
 
-    clip = None
     try:
-        clip = timeline_clip(timeline, workdir)
-        preset, crf = ENCODER[quality]
-        clip.write_videofile(
-            str(temp_out), fps=float(timeline.rate.value), codec="libx264", preset=preset, audio_codec="aac",
-            audio_bitrate="192k", threads=2, ffmpeg_params=["-pix_fmt", "yuv420p", "-crf", str(crf), "-movflags", "+faststart"],
-            logger=_Logger(), temp_audiofile_path=str(workdir),
-        )
+        with timeline_clip(timeline, workspace) as clip:
+            preset, crf = ENCODER[quality]
+            clip.write_videofile(
+                str(temp_out), fps=float(timeline.rate.value), codec="libx264", preset=preset, audio_codec="aac",
+                audio_bitrate="192k", threads=2,
+                ffmpeg_params=["-pix_fmt", "yuv420p", "-crf", str(crf), "-movflags", "+faststart"],
+                logger=_Logger(), temp_audiofile_path=str(workdir),
+            )
         cancel.raise_if_cancelled()
         os.replace(temp_out, out)
         return RenderResult(out, float(timeline.duration), timeline.width, timeline.height, out.stat().st_size,
@@ -89,8 +115,5 @@ def render_moviepy(
     except KeyboardInterrupt:
         raise RenderCancelled("render interrupted") from None
     finally:
-        if clip is not None:
-            clip.compositor.close()
-            clip.close()
         temp_out.unlink(missing_ok=True)
         shutil.rmtree(workdir, ignore_errors=True)

@@ -1,40 +1,37 @@
-"""Single frames and moviepy clips of a document, without rendering the video."""
+"""Single frames and moviepy clips of a document, without rendering the video (both through the render seam)."""
 
 from __future__ import annotations
 
+import io
 import shutil
-import tempfile
 from pathlib import Path
 
-from reelforge.workspace import cache_root
 from reelforge.errors import ReelforgeError
-from reelforge.model import Document
+from reelforge.job import RenderJob, prepare
+from reelforge.workspace import Workspace
 
 
-def frame_png(document_or_path: str | Path | dict | Document, at_seconds: float, out_path: str | Path, *,
-              assets: str | Path | None = None, quality: str | None = None,
-              base_dir: str | Path | None = None) -> Path:
-    """Compose the frame shown at `at_seconds` and write it as PNG (atomically)."""
+def render_frame(job: RenderJob, at_seconds: float, out_path: str | Path, workspace: Workspace) -> Path:
+    """Compose the frame of `job`'s document shown at `at_seconds` and write it as PNG (atomically)."""
     from PIL import Image
 
     from reelforge.fileio import write_atomic
     from reelforge.renderers.compose import Compositor
-    from reelforge.renderers.ffmpeg.pipeline import prepare_timeline
 
-    timeline = prepare_timeline(document_or_path, assets=assets, quality=quality, base_dir=base_dir)
+    timeline = prepare(job, workspace).timeline
     duration = float(timeline.duration)
     if not 0 <= at_seconds <= duration:
         raise ReelforgeError(f"--at {at_seconds:g} s is outside the video (0 to {duration:.2f} s)")
     index = min(timeline.rate.frames(at_seconds, rounding="floor"), timeline.frames - 1)
-    workdir = Path(tempfile.mkdtemp(prefix="frame-", dir=_work_root()))
-    compositor = Compositor(timeline, workdir)
+    workdir = workspace.work_folder("frame-")
     try:
-        pixels = compositor.frame(index)
+        compositor = Compositor(timeline, workdir, workspace)
+        try:
+            pixels = compositor.frame(index)
+        finally:
+            compositor.close()
     finally:
-        compositor.close()
         shutil.rmtree(workdir, ignore_errors=True)
-    import io
-
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
     out = Path(out_path)
@@ -42,20 +39,25 @@ def frame_png(document_or_path: str | Path | dict | Document, at_seconds: float,
     return out
 
 
-def to_moviepy(document_or_path: str | Path | dict | Document, *, assets: str | Path | None = None,
-               quality: str | None = None, with_audio: bool = True, base_dir: str | Path | None = None):
-    """A moviepy VideoClip of the document, to embed in a moviepy composition.
+def frame_png(document_or_path, at_seconds: float, out_path: str | Path, *, assets: str | Path | None = None,
+              quality: str | None = None, base_dir: str | Path | None = None,
+              workspace: Workspace | None = None) -> Path:
+    """The frame shown at `at_seconds` as a PNG file (see `reelforge.render` for the arguments)."""
+    job = RenderJob.of(document_or_path, assets=assets, base_dir=base_dir, quality=quality)
+    return render_frame(job, at_seconds, out_path, workspace or Workspace.from_environment())
 
-    Frames are composed on demand; call `clip.close()` and `clip.compositor.close()` when done."""
+
+def to_moviepy(document_or_path, *, assets: str | Path | None = None, quality: str | None = None,
+               with_audio: bool = True, base_dir: str | Path | None = None, workspace: Workspace | None = None):
+    """A moviepy VideoClip of the document, to put in a moviepy composition: frames are composed on demand and
+    the audio is the renderer's own mix (ducked, loudness-normalized).
+
+        with to_moviepy("project.json") as reel:
+            CompositeVideoClip([reel, badge]).write_videofile("out.mp4", fps=30)
+
+    Closing the clip (the `with` block, `close()`, or garbage collection) frees its compositor and work folder."""
     from reelforge.renderers.moviepy_backend import timeline_clip
-    from reelforge.renderers.ffmpeg.pipeline import prepare_timeline
 
-    timeline = prepare_timeline(document_or_path, assets=assets, quality=quality, base_dir=base_dir)
-    workdir = Path(tempfile.mkdtemp(prefix="moviepy-clip-", dir=_work_root()))
-    return timeline_clip(timeline, workdir, with_audio=with_audio)
-
-
-def _work_root() -> Path:
-    root = cache_root() / "work"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    workspace = workspace or Workspace.from_environment()
+    job = RenderJob.of(document_or_path, assets=assets, base_dir=base_dir, quality=quality)
+    return timeline_clip(prepare(job, workspace).timeline, workspace, with_audio=with_audio)

@@ -7,16 +7,17 @@ import os
 import tempfile
 from pathlib import Path
 
-from reelforge.workspace import cache_root, content_key
+from reelforge.workspace import content_key
 from reelforge.colors import rgb
 
 
-def gradient_png(colors: tuple[str, ...], angle: float, width: int, height: int) -> Path:
-    """A linear gradient through `colors` along `angle` (0° up, 90° right, 180° down), dithered against banding."""
+def gradient_png(colors: tuple[str, ...], angle: float, width: int, height: int, folder: Path) -> Path:
+    """A linear gradient through `colors` along `angle` (0° up, 90° right, 180° down), dithered against banding,
+    written once into `folder` (a workspace's `folder("stills")`) under a name made of its content."""
     import numpy as np
     from PIL import Image
 
-    target = cache_root() / "stills" / f"gradient-{content_key(colors, angle, width, height)[:24]}.png"
+    target = Path(folder) / f"gradient-{content_key(colors, angle, width, height)[:24]}.png"
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

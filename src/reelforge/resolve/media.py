@@ -1,22 +1,16 @@
-"""Finding and probing media files: local files, the assets folder, and URLs fetched once into the cache."""
+"""Probing media files: what streams a file holds and how long it lasts, checked by decoding a frame."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from reelforge.workspace import cache_root, content_key
+from reelforge.workspace import Workspace, content_key
 from reelforge.errors import ReelforgeError
 from reelforge.fileio import write_atomic
 
-MAX_DOWNLOAD_BYTES = 500 * 1024 * 1024
-DOWNLOAD_TIMEOUT = 30.0
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
@@ -37,21 +31,21 @@ class MediaInfo:
     is_image: bool
 
 
-PROBE_VERSION = 1  # part of the probe cache's key: bump when MediaInfo or the checks change
+PROBE_VERSION = 2  # part of the probe cache's key: bump when MediaInfo or the checks change
 
 
-def probe(path: Path, where: str) -> MediaInfo:
+def probe(path: Path, where: str, workspace: Workspace | None = None) -> MediaInfo:
     """Read a media file's streams with PyAV; a clear MediaError when it is not media.
 
-    A file that probed well is remembered in the cache by its path, size and modification time, so the
-    next render of an unchanged file skips opening and decoding it."""
+    With a workspace, a file that probed well is remembered in its cache by the file's content hash, so the
+    next render of the same bytes (wherever they now lie) skips opening and decoding it."""
     if not path.is_file():
         raise MediaError(f"{where}: file not found: {path}")
-    stat = path.stat()
-    if stat.st_size == 0:
+    if path.stat().st_size == 0:
         raise MediaError(f"{where}: file is empty (0 bytes): {path}")
-    memo = cache_root() / "probe" / (content_key("probe", PROBE_VERSION, str(path.resolve()), stat.st_size,
-                                                 stat.st_mtime_ns) + ".json")
+    if workspace is None:
+        return read_streams(path, where)
+    memo = workspace.cache / "probe" / (content_key("probe", PROBE_VERSION, workspace.file_hash(path)) + ".json")
     try:
         data = json.loads(memo.read_text(encoding="utf-8"))
         duration = Fraction(data["duration"]) if data["duration"] is not None else None
@@ -59,7 +53,7 @@ def probe(path: Path, where: str) -> MediaInfo:
                          data["is_image"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    info = _probe(path, where)
+    info = read_streams(path, where)
     try:
         memo.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(memo, json.dumps({
@@ -71,7 +65,7 @@ def probe(path: Path, where: str) -> MediaInfo:
     return info
 
 
-def _probe(path: Path, where: str) -> MediaInfo:
+def read_streams(path: Path, where: str) -> MediaInfo:
     import av
 
     try:
@@ -102,45 +96,3 @@ def _probe(path: Path, where: str) -> MediaInfo:
     if not is_image and duration is not None and duration <= 0:
         raise MediaError(f"{where}: media has no duration: {path}")
     return MediaInfo(path, width, height, None if is_image else duration, video is not None, audio is not None, is_image)
-
-
-def fetch_url(url: str, where: str, *, max_bytes: int = MAX_DOWNLOAD_BYTES, timeout: float = DOWNLOAD_TIMEOUT) -> Path:
-    """Download `url` once into the cache (keyed by the URL); later calls reuse the file."""
-    folder = cache_root() / "downloads"
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = Path(urllib.request.urlparse(url).path).suffix[:8]
-    target = folder / (content_key("url", url)[:32] + suffix)
-    if target.is_file():
-        return target
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".download-")
-    try:
-        request = urllib.request.Request(url, headers={"User-Agent": "reelforge"})
-        with urllib.request.urlopen(request, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
-            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            if kind.startswith("text/") or kind in ("application/json", "application/xml"):
-                raise MediaError(f"{where}: {url} serves {kind}, not media")
-            length = response.headers.get("Content-Length")
-            if length and length.isdigit() and int(length) > max_bytes:
-                raise MediaError(f"{where}: {url} is {int(length) / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB")
-            received = 0
-            while chunk := response.read(1 << 16):
-                received += len(chunk)
-                if received > max_bytes:
-                    raise MediaError(f"{where}: {url} is larger than the {max_bytes / 1e6:.0f} MB limit")
-                out.write(chunk)
-        try:
-            _probe(Path(tmp), where)
-        except MediaError as exc:
-            detail = str(exc).split(": ", 1)[-1].replace(tmp, url)
-            raise MediaError(f"{where}: {url} is not media: {detail}") from None
-        os.replace(tmp, target)
-        return target
-    except MediaError:
-        raise
-    except urllib.error.HTTPError as exc:
-        raise MediaError(f"{where}: cannot fetch {url}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise MediaError(f"{where}: cannot fetch {url}: {reason}") from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)

@@ -115,28 +115,19 @@ def preset(mood: str) -> MoodPreset:
         raise MoodError(f"unknown music mood {mood!r}: choose one of {', '.join(MOODS)} or none") from None
 
 
-def music_cache_dir(cache_dir: Path | None = None) -> Path:
-    """Where loops live: `<cache>/music`, the cache being `cache_dir`, else $REELFORGE_CACHE, else ~/.cache/reelforge."""
-    if cache_dir is None:
-        from reelforge.workspace import cache_root
-
-        cache_dir = cache_root()
-    return Path(cache_dir) / "music"
-
-
 def loop_file_name(mood: str, sample_rate: int = SAMPLE_RATE) -> str:
     return f"{mood}-g{GENERATOR_VERSION}-{sample_rate}.wav"
 
 
-def mood_loop(mood: str, cache_dir: Path | None = None, sample_rate: int = SAMPLE_RATE) -> Path:
+def mood_loop(mood: str, folder: Path, sample_rate: int = SAMPLE_RATE) -> Path:
     """A 16-bit stereo WAV of `mood` that loops without a seam, a whole number of bars long; made once, then cached.
 
-    The file is `<cache>/music/<mood>-g<version>-<rate>.wav`, where the cache is `cache_dir`, else $REELFORGE_CACHE,
-    else ~/.cache/reelforge. Raises `MoodError` (a `ValueError`) for "none" and unknown moods.
+    The file is `<folder>/<mood>-g<version>-<rate>.wav` (a workspace's `folder("music")`). Raises `MoodError`
+    (a `ValueError`) for "none" and unknown moods.
     """
     mood_preset = preset(mood)
     _check_sample_rate(sample_rate)
-    folder = music_cache_dir(cache_dir)
+    folder = Path(folder)
     path = folder / loop_file_name(mood, sample_rate)
     if path.is_file():
         return path

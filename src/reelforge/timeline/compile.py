@@ -1,4 +1,5 @@
-"""Compile a resolved document into a frame-exact Timeline."""
+"""Compile a resolved document into a frame-exact Timeline: scenes laid out by `document.lengths`, text placed,
+captions timed, sounds and cards put on their tracks."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fractions import Fraction
 from reelforge.timeline.captions import caption_styles, scene_captions
 from reelforge.model import CardVisual, ColorVisual, GradientVisual, ImageVisual, VideoVisual
 from reelforge.model.blocks import AudioBlock, CardBlock, ImageBlock, TextBlock, VideoBlock
+from reelforge.document.lengths import lay_out, video_frames
 from reelforge.resolve.resolver import ResolvedDocument, ResolvedScene
 from reelforge.timeline.text_layout import TextLayout
 from reelforge.timebase import FrameRange, to_fraction
@@ -30,11 +32,12 @@ def compile_timeline(resolved: ResolvedDocument) -> Timeline:
     layout = TextLayout(width, height, rate, document.theme)
     timeline = Timeline(rate, width, height, 0, name=document.name)
 
-    starts = _scene_starts(resolved)
+    track = lay_out([item.scene for item in resolved.scenes], [item.frames for item in resolved.scenes], rate)
     incoming = 0
-    for index, (item, start) in enumerate(zip(resolved.scenes, starts)):
+    for index, (item, start) in enumerate(zip(resolved.scenes, track.starts)):
         scene = item.scene
-        transition, transition_frames = _transition(resolved, index)
+        transition_frames = track.transitions[index]
+        transition = scene.transition.type if transition_frames else None
         timeline.scenes.append(Layer(FrameRange(start, item.frames), _scene_visual(item, document.theme),
                                      scene.id, transition, transition_frames))
         # A scene's own text (card, overlays) shows while the scene is fully on screen, not during the
@@ -67,7 +70,6 @@ def compile_timeline(resolved: ResolvedDocument) -> Timeline:
             trim_end = to_fraction(v.trim_end) if v.trim_end is not None else None
             timeline.audio.append(_media_sound(item.media, FrameRange(start, item.frames), to_fraction(v.trim_start),
                                                trim_end, v.volume, v.loop, scene.id))
-    scenes_end = (starts[-1] + resolved.scenes[-1].frames) if resolved.scenes else 0
 
     for index, block in enumerate(document.blocks):
         a, b = rate.frames(block.start), rate.frames(block.end)
@@ -88,8 +90,7 @@ def compile_timeline(resolved: ResolvedDocument) -> Timeline:
             sound = _media_sound(media, FrameRange(a, b - a), to_fraction(block.trim_start), None, block.volume,
                                  block.loop, owner)
             timeline.audio.append(replace(sound, fade_in=to_fraction(block.fade_in), fade_out=to_fraction(block.fade_out)))
-    blocks_end = max((rate.frames(block.end) for block in document.blocks), default=0)
-    total = rate.frames(document.duration) if document.duration is not None else max(scenes_end, blocks_end)
+    total = video_frames(document, track, rate)
     timeline.frames = total
 
     music = document.music
@@ -118,25 +119,6 @@ def _media_sound(media, span: FrameRange, trim_start: Fraction, trim_end: Fracti
     length = (end - trim_start) if end is not None else None
     return AudioClip(media.path, span, "effect", source_in=trim_start, volume=volume, loop=loop,
                      source_length=length, owner=owner)
-
-
-def _transition(resolved: ResolvedDocument, index: int) -> tuple[str | None, int]:
-    scenes = resolved.scenes
-    transition = scenes[index].scene.transition
-    if transition is None or transition.type == "cut" or index + 1 >= len(scenes):
-        return None, 0
-    frames = resolved.rate.frames(transition.duration)
-    frames = min(frames, scenes[index].frames - 1, scenes[index + 1].frames - 1)
-    return (transition.type, frames) if frames >= 2 else (None, 0)
-
-
-def _scene_starts(resolved: ResolvedDocument) -> list[int]:
-    starts, at = [], 0
-    for index, item in enumerate(resolved.scenes):
-        starts.append(at)
-        _, overlap = _transition(resolved, index)
-        at += item.frames - overlap
-    return starts
 
 
 def _scene_visual(item: ResolvedScene, theme) -> LayerVisual:

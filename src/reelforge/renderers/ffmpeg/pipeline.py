@@ -1,158 +1,44 @@
-"""render(): document → resolve → timeline → ffmpeg segments (cached) + audio pass → MP4, atomically."""
+"""The ffmpeg backend: the timeline cut into segments cached by content, the missing ones rendered as runs of one
+ffmpeg graph each, an audio pass beside them, then one mux into the output, written atomically.
+
+A piece's key is made of what made it, never of where it lies: the graph (with the fonts folder as a
+placeholder), the input arguments with every file replaced by its content hash (cards, which may not be
+rendered yet, by their content-addressed names), and the fonts' content.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from reelforge.workspace import cache_root, content_key, file_fingerprint
-from reelforge.errors import ReelforgeError
-from reelforge.timeline.captions import write_sidecar
-from reelforge.timeline.compile import compile_timeline
-from reelforge.fonts import fonts_dir
-from reelforge.document.loader import load_document
-from reelforge.model import Document
-from reelforge.renderers.ffmpeg.audio import AUDIO_VERSION, LIMITER, TARGET_LUFS, aac_args, mix_graph, render_audio
+from reelforge.errors import RenderCancelled, RenderError
+from reelforge.fonts import fontconfig_env, fonts_dir, fonts_fingerprint
+from reelforge.process import run_ffmpeg
+from reelforge.progress import CancelToken, ProgressCallback, ProgressTracker, RenderResult
 from reelforge.renderers.card_layers import card_layers, render_missing_cards, with_card_files
-from reelforge.renderers.ffmpeg.video import piece_path, run_command, run_inputs, segment_identity
-from reelforge.process import CancelToken, RenderCancelled, RenderError, run_ffmpeg
+from reelforge.renderers.ffmpeg.audio import AUDIO_VERSION, LIMITER, TARGET_LUFS, aac_args, mix_graph, render_audio
 from reelforge.renderers.ffmpeg.segments import plan_runs, plan_segments
-from reelforge.resolve.resolver import resolve
+from reelforge.renderers.ffmpeg.video import piece_path, run_command, run_inputs, segment_identity
 from reelforge.timebase import seconds_str
 from reelforge.timeline import Timeline
+from reelforge.timeline.captions import write_sidecar
+from reelforge.workspace import Workspace, content_key
 
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 # ffmpeg processes encoding video at once (each runs x264 on several threads)
 VIDEO_WORKERS = 2
-
-
-@dataclass(frozen=True)
-class Progress:
-    fraction: float  # 0..1 of the whole render
-    stage: str
-    eta_seconds: float | None
-
-
-@dataclass
-class RenderResult:
-    path: Path
-    duration: float
-    width: int
-    height: int
-    size_bytes: int
-    timings: dict[str, float] = field(default_factory=dict)
-    cache_hits: int = 0
-    cache_misses: int = 0
-
-
-class _ProgressTracker:
-    """Turns per-task frame counts into one fraction with an ETA; thread-safe."""
-
-    def __init__(self, weights: dict[str, float], callback: Callable[[Progress], None] | None):
-        self.weights = weights
-        self.done = {key: 0.0 for key in weights}
-        self.total = sum(weights.values()) or 1.0
-        self.callback = callback
-        self.started = time.monotonic()
-        self.lock = threading.Lock()
-        self.last_emit = 0.0
-
-    def update(self, key: str, amount: float, stage: str, force: bool = False) -> None:
-        with self.lock:
-            self.done[key] = min(amount, self.weights.get(key, amount))
-            fraction = min(sum(self.done.values()) / self.total, 1.0)
-            now = time.monotonic()
-            if self.callback is None or (not force and now - self.last_emit < 0.1):
-                return
-            self.last_emit = now
-            elapsed = now - self.started
-            eta = elapsed * (1 - fraction) / fraction if fraction > 0.02 else None
-            self.callback(Progress(fraction, stage, eta))
-
-
-def prepare_timeline(
-    document_or_path: str | Path | dict | Document,
-    *,
-    assets: str | Path | None = None,
-    quality: str | None = None,
-    timings: dict[str, float] | None = None,
-    base_dir: str | Path | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
-) -> Timeline:
-    """Load, resolve (assets, TTS) and compile a document: what every backend starts from.
-
-    `base_dir`: where a dict or Document's relative paths resolve (a file's own folder otherwise)."""
-    timings = {} if timings is None else timings
-    clock = time.monotonic()
-    assets_path = Path(assets) if assets else None
-    loaded = load_document(document_or_path, assets=assets_path, base_dir=Path(base_dir) if base_dir else None)
-    if quality is not None:
-        output = loaded.document.output.model_copy(update={"quality": quality})
-        loaded.document = loaded.document.model_copy(update={"output": output})
-    on_step = (lambda step: on_progress(Progress(0.0, step, None))) if on_progress else None
-    resolved = resolve(loaded, assets=assets_path, on_step=on_step)
-    timings["resolve"] = time.monotonic() - clock
-    clock = time.monotonic()
-    timeline = compile_timeline(resolved)
-    timings["compile"] = time.monotonic() - clock
-    timeline.quality = loaded.document.output.quality
-    return timeline
-
-
-def render(
-    document_or_path: str | Path | dict | Document,
-    out_path: str | Path,
-    *,
-    assets: str | Path | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
-    cancel: CancelToken | None = None,
-    quality: str | None = None,
-    subtitles: bool = True,
-    backend: str = "ffmpeg",
-    workers: int = VIDEO_WORKERS,
-    base_dir: str | Path | None = None,
-) -> RenderResult:
-    """Render a document to an MP4 at `out_path`. The output appears only when complete.
-
-    backend: "ffmpeg" (default, fast, cached by segment) or "moviepy" (the reference renderer).
-    workers: ffmpeg processes encoding video at once (each uses every core; more only splits the work finer)."""
-    if backend not in BACKENDS:
-        raise ReelforgeError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
-    timings: dict[str, float] = {}
-    if cancel:
-        cancel.raise_if_cancelled()
-    timeline = prepare_timeline(document_or_path, assets=assets, quality=quality, timings=timings,
-                                base_dir=base_dir, on_progress=on_progress)
-    if cancel:
-        cancel.raise_if_cancelled()
-    out = Path(out_path).resolve()
-    if backend == "moviepy":
-        from reelforge.renderers.moviepy_backend import render_moviepy
-
-        result = render_moviepy(timeline, out, quality=timeline.quality, on_progress=on_progress, cancel=cancel)
-    else:
-        result = render_timeline(timeline, out, quality=timeline.quality, on_progress=on_progress,
-                                 cancel=cancel, subtitles=subtitles, workers=workers)
-    result.timings = {**timings, **result.timings}
-    return result
-
-
-BACKENDS = ("ffmpeg", "moviepy")
 
 
 def render_timeline(
     timeline: Timeline,
     out: Path,
+    workspace: Workspace,
     *,
     quality: str = "web",
-    on_progress: Callable[[Progress], None] | None = None,
+    on_progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     subtitles: bool = True,
     workers: int = VIDEO_WORKERS,
@@ -161,40 +47,38 @@ def render_timeline(
     cancel = cancel or CancelToken()
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    segment_dir = cache_root() / "segments"
-    segment_dir.mkdir(parents=True, exist_ok=True)
-    work_root = cache_root() / "work"
-    work_root.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="render-", dir=work_root))
+    segment_dir = workspace.folder("segments")
+    stills = workspace.folder("stills")
+    workdir = workspace.work_folder("render-")
     timings: dict[str, float] = {}
     hits = misses = 0
     temp_out: Path | None = None
     card_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="card")
     try:
-        timeline = with_card_files(timeline)
-        fonts = fonts_dir()
+        timeline = with_card_files(timeline, workspace)
+        fonts = fonts_dir(workspace)
+        text_env = fontconfig_env(workspace)
+        fonts_print = fonts_fingerprint(workspace)
         segments = plan_segments(timeline)
         cached_paths: list[Path] = []
         inputs_of: list[list[str]] = []
-        fingerprints: dict[Path, str] = {}
         for segment in segments:
-            identity, inputs = segment_identity(timeline, segment, fonts, quality)
+            identity, inputs = segment_identity(timeline, segment, quality, stills)
             key = content_key(PIPELINE_VERSION, quality, timeline.width, timeline.height, timeline.rate.ffmpeg(),
-                              identity, inputs, _fingerprints(inputs, fingerprints))
+                              identity, input_identity(inputs, workspace), fonts_print)
             cached_paths.append(segment_dir / f"{key}.mp4")
             inputs_of.append(inputs)
 
-        audio_key = _audio_key(timeline)
-        audio_cached = cache_root() / "audio" / f"{audio_key}.m4a"
-        audio_cached.parent.mkdir(parents=True, exist_ok=True)
+        audio_cached = workspace.folder("audio") / f"{audio_key(timeline, workspace)}.m4a"
         pending = [index for index, path in enumerate(cached_paths) if not path.is_file()]
-        runs = plan_runs(segments, pending, max(workers, 1), inputs=lambda chosen: run_inputs(timeline, chosen))
+        runs = plan_runs(segments, pending, max(workers, 1), inputs=lambda chosen: run_inputs(timeline, chosen, stills))
         # Runs side by side split the cores between their encoders (fewer frames in flight, less memory).
         at_once = min(len(runs), max(workers, 1))
         x264_threads = max((os.cpu_count() or 2) // at_once, 1) if at_once > 1 else None
         needed_cards = {Path(value) for index in pending for before, value in zip(inputs_of[index], inputs_of[index][1:])
                         if before == "-i"}
-        card_futures = {path: future for path, future in render_missing_cards(timeline, card_pool, cancel).items()
+        card_futures = {path: future for path, future in render_missing_cards(timeline, card_pool, workspace,
+                                                                                cancel).items()
                         if path in needed_cards}
         hits = len(segments) - len(pending) + (1 if audio_cached.is_file() else 0)
         misses = len(pending) + (0 if audio_cached.is_file() else 1)
@@ -204,7 +88,7 @@ def render_timeline(
         card_frames = {layer.visual.path: layer.range.duration for layer in card_layers(timeline)}
         for path in card_futures:
             weights[f"card{path.name}"] = card_frames[path] * 0.5
-        tracker = _ProgressTracker(weights, on_progress)
+        tracker = ProgressTracker(weights, on_progress)
         tracker.update("mux", 0, "starting", force=True)
 
         for path, future in card_futures.items():
@@ -219,9 +103,9 @@ def render_timeline(
             folder = workdir / key
             folder.mkdir()
             chosen = [segments[index] for index in run]
-            args = run_command(timeline, chosen, folder, fonts, quality, threads=x264_threads)
+            args = run_command(timeline, chosen, folder, fonts, quality, stills, threads=x264_threads)
             run_ffmpeg(args, cwd=folder, cancel=cancel, on_frame=lambda n: tracker.update(key, n, "video"),
-                       what=f"video, frames {chosen[0].range.start}-{chosen[-1].range.end}")
+                       what=f"video, frames {chosen[0].range.start}-{chosen[-1].range.end}", env=text_env)
             for number, index in enumerate(run):
                 piece = piece_path(folder, number)
                 if not piece.is_file():
@@ -293,23 +177,27 @@ def _concat_escape(path: Path) -> str:
     return str(path).replace("'", "'\\''")
 
 
-def _fingerprints(args: list[str], known: dict[Path, str] | None = None) -> list[str]:
-    """Content fingerprints of every input file named in ffmpeg arguments (cards are named by their content
-    already, and may not be rendered yet). `known`: fingerprints taken already in this render (a clip opened
-    by many segments is read once)."""
-    cards = cache_root() / "cards"
-    known = {} if known is None else known
-    prints = []
-    for before, value in zip(args, args[1:]):
+def input_identity(args: list[str], workspace: Workspace) -> list[str]:
+    """ffmpeg input arguments with every file named by what it holds rather than where it lies: a card (named by
+    its content already, and perhaps not rendered yet) by its file name, any other file by its content hash.
+    Anything else (seek times, lavfi sources) stays as it is."""
+    cards = workspace.cache / "cards"
+    identity = []
+    for before, value in zip(["", *args], args):
         path = Path(value)
-        if before == "-i" and path.parent != cards and path.is_file():
-            if path not in known:
-                known[path] = file_fingerprint(path)
-            prints.append(known[path])
-    return prints
+        if before != "-i":
+            identity.append(value)
+        elif path.parent == cards:
+            identity.append(f"card:{path.name}")
+        elif path.is_file():
+            identity.append(f"file:{workspace.file_hash(path)}")
+        else:
+            identity.append(value)
+    return identity
 
 
-def _audio_key(timeline: Timeline) -> str:
+def audio_key(timeline: Timeline, workspace: Workspace) -> str:
+    """The audio pass's cache key: its graph, the loudness settings and what its input files hold."""
     inputs, graph = mix_graph(timeline)
-    return content_key(PIPELINE_VERSION, AUDIO_VERSION, LIMITER, TARGET_LUFS, aac_args(timeline.quality), graph, inputs,
-                       _fingerprints(inputs))
+    return content_key(PIPELINE_VERSION, AUDIO_VERSION, LIMITER, TARGET_LUFS, aac_args(timeline.quality), graph,
+                       input_identity(inputs, workspace))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reelforge.timebase import FrameRange
-from reelforge.timeline import Layer, TextEvent, Timeline
+from reelforge.timeline import Layer, Timeline
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,6 @@ class Segment:
     range: FrameRange
     scene: ScenePart | None = None  # the scene shown (no transition)
     transition: tuple[ScenePart, ScenePart, str] | None = None  # outgoing, incoming, xfade kind
-    overlays: tuple[tuple[Layer, int, int], ...] = ()  # layer, its local offset, frames from segment start
-    texts: tuple[TextEvent, ...] = ()
 
 
 # Longest segment: short enough that a changed scene re-renders alone and two processes can share even a
@@ -94,13 +92,7 @@ def plan_segments(timeline: Timeline) -> list[Segment]:
             if layer.range.start <= span.start < layer.range.end:
                 scene = ScenePart(layer, span.start - layer.range.start)
                 break
-        overlays = []
-        for layer in timeline.overlays:
-            if layer.range.overlaps(span):
-                first = max(layer.range.start, span.start)
-                overlays.append((layer, first - layer.range.start, first - span.start))
-        texts = tuple(e for e in timeline.texts if e.range.overlaps(span))
-        segments.append(Segment(span, scene, transition, tuple(overlays), texts))
+        segments.append(Segment(span, scene, transition))
     return segments
 
 

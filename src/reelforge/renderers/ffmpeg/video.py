@@ -47,6 +47,7 @@ class GraphBuilder:
     """Accumulates ffmpeg inputs and filter chains for one segment."""
 
     timeline: Timeline
+    stills: Path  # where generated stills (gradients) are written: a workspace's folder("stills")
     inputs: list[list[str]] = field(default_factory=list)
     chains: list[str] = field(default_factory=list)
     _labels: int = 0
@@ -108,7 +109,7 @@ class GraphBuilder:
     def _gradient(self, visual: LayerVisual, layer_frames: int, offset: int, frames: int) -> str:
         from reelforge.renderers.stills import gradient_png
 
-        png = gradient_png(visual.colors, visual.angle, self.timeline.width, self.timeline.height)
+        png = gradient_png(visual.colors, visual.angle, self.timeline.width, self.timeline.height, self.stills)
         still = LayerVisual("image", path=png, fit="cover", motion=visual.motion, motion_amount=visual.motion_amount)
         return self._image(still, layer_frames, offset, frames)
 
@@ -317,9 +318,13 @@ class GraphBuilder:
         return "vout"
 
 
-def _run_graph(timeline: Timeline, segments: list[Segment], fonts_dir: Path) -> tuple[GraphBuilder, str, str]:
+# The fonts folder as a segment's identity names it: what the fonts hold counts (in the key), not where they are.
+FONTS_PLACEHOLDER = Path("fonts")
+
+
+def _run_graph(timeline: Timeline, segments: list[Segment], fonts_dir: Path, stills: Path) -> tuple[GraphBuilder, str, str]:
     """The graph (text) for `segments` and its subtitle file's text ("" when no text shows)."""
-    builder = GraphBuilder(timeline)
+    builder = GraphBuilder(timeline, stills)
     span = FrameRange(segments[0].range.start, segments[-1].range.end - segments[0].range.start)
     texts = [event for event in timeline.texts if event.range.overlaps(span)]
     ass_text = ""
@@ -331,28 +336,29 @@ def _run_graph(timeline: Timeline, segments: list[Segment], fonts_dir: Path) -> 
     return builder, ";\n".join(builder.chains), ass_text
 
 
-def segment_identity(timeline: Timeline, segment: Segment, fonts_dir: Path, quality: str) -> tuple[str, list[str]]:
-    """What one segment's frames depend on: its graph and subtitles when rendered alone, and its input
-    arguments (files named, to be fingerprinted). A segment rendered inside a run has the same frames."""
-    builder, graph, ass_text = _run_graph(timeline, [segment], fonts_dir)
+def segment_identity(timeline: Timeline, segment: Segment, quality: str, stills: Path) -> tuple[str, list[str]]:
+    """What one segment's frames depend on: its graph and subtitles when rendered alone (the fonts folder named
+    by a placeholder), and its input arguments (files named, to be replaced by their content). A segment
+    rendered inside a run has the same frames."""
+    builder, graph, ass_text = _run_graph(timeline, [segment], FONTS_PLACEHOLDER, stills)
     inputs = [arg for input_args in builder.inputs for arg in input_args]
     return graph + "\n" + ass_text + "\n" + " ".join(encoder_args(quality, timeline.rate)), inputs
 
 
-def run_inputs(timeline: Timeline, segments: list[Segment]) -> int:
+def run_inputs(timeline: Timeline, segments: list[Segment], stills: Path) -> int:
     """How many files ffmpeg opens to render consecutive `segments` as one run (a looping clip opens its file
     once per repeat)."""
-    builder = GraphBuilder(timeline)
-    builder.run(segments, None, Path())
+    builder = GraphBuilder(timeline, stills)
+    builder.run(segments, None, FONTS_PLACEHOLDER)
     return len(builder.inputs)
 
 
 def run_command(timeline: Timeline, segments: list[Segment], workdir: Path, fonts_dir: Path, quality: str,
-                threads: int | None = None) -> list[str]:
+                stills: Path, threads: int | None = None) -> list[str]:
     """ffmpeg arguments (run in `workdir`) rendering consecutive `segments` in one process: one encode with a
     keyframe at every segment's first frame, cut there into `piece000.mp4`, `piece001.mp4`, ... in `workdir`.
     `threads`: x264's threads (its own choice when None; less when several runs share the cores)."""
-    builder, graph, ass_text = _run_graph(timeline, segments, fonts_dir)
+    builder, graph, ass_text = _run_graph(timeline, segments, fonts_dir, stills)
     if ass_text:
         (workdir / ASS_NAME).write_text(ass_text, encoding="utf-8")
     (workdir / "graph.txt").write_text(graph, encoding="utf-8")

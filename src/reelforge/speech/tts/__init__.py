@@ -1,10 +1,10 @@
 """Offline narration: piper speaks the text, and every written word gets its exact time in the audio.
 
-    speech = synthesize("Hello world.", Voice())     # -> reelforge.speech.Speech
-    list_voices() / find_voice("en_US-joe-medium")    # bundled voice + the voices folder
+    speech = synthesize("Hello world.", Voice(), workspace=workspace)   # -> reelforge.speech.Speech
+    list_voices(workspace.voices) / find_voice("en_US-joe-medium", workspace.voices)
 
-Audio is cached by content: the key is a sha256 of (format version, engine, voice id, the voice
-files' own sha256, speed, text). The WAV (mono, 16-bit, the voice's rate) and the word timings
+Audio is cached by content in the workspace: the key is a sha256 of (format version, engine, voice id, the
+voice files' own hash, speed, text). The WAV (mono, 16-bit, the voice's rate) and the word timings
 (JSON, in samples) sit side by side in `<cache>/tts/`; a hit reads them without loading the model.
 Writes are atomic. Speed maps to piper's `length_scale = voice default / speed`. Below that, every
 sentence is kept on its own (`<cache>/tts/sentences/`, by voice, speed and phoneme ids): piper's output
@@ -30,35 +30,24 @@ from pathlib import Path
 from reelforge.model.audio import Voice
 from reelforge.speech import Speech
 from reelforge.speech.tts.errors import TTSError
-from reelforge.speech.tts.stats import TTSStats, stats
-from reelforge.speech.tts.voices import BUNDLED_VOICE_ID, VoiceInfo, default_voices_dir, find_voice, list_voices, voice_fingerprint
+from reelforge.speech.tts.voices import BUNDLED_VOICE_ID, VoiceInfo, find_voice, list_voices, voice_fingerprint
+from reelforge.workspace import Workspace
 
 __all__ = [
     "BUNDLED_VOICE_ID",
     "TTSError",
-    "TTSStats",
     "VoiceInfo",
-    "default_voices_dir",
     "find_voice",
     "list_voices",
     "cached_speech",
-    "stats",
     "synthesize",
-    "tts_cache_dir",
 ]
 
 
-def tts_cache_dir(cache_dir: Path | None = None) -> Path:
-    """Where narration is cached: `<cache_dir>/tts`, by default under `$REELFORGE_CACHE` or ~/.cache/reelforge."""
-    if cache_dir is None:
-        from reelforge.workspace import cache_root
+def synthesize(text: str, voice: Voice, *, workspace: Workspace) -> Speech:
+    """`text` spoken by `voice`: a cached WAV and one WordTiming per whitespace-separated token of `text`.
 
-        cache_dir = cache_root()
-    return Path(cache_dir) / "tts"
-
-
-def synthesize(text: str, voice: Voice, *, cache_dir: Path | None = None, voices_dir: Path | None = None) -> Speech:
-    """`text` spoken by `voice`: a cached WAV and one WordTiming per whitespace-separated token of `text`."""
+    The voice is looked up among the bundled voice and `workspace.voices`; the cache is the workspace's."""
     from reelforge.speech.tts import store
 
     tokens = text.split()
@@ -66,17 +55,17 @@ def synthesize(text: str, voice: Voice, *, cache_dir: Path | None = None, voices
         raise TTSError("narration text is empty: there is nothing to say")
     if voice.engine != "piper":
         raise TTSError(f"unknown speech engine {voice.engine!r}; reelforge speaks with 'piper'")
-    info = find_voice(voice.voice_id, voices_dir)
-    folder = tts_cache_dir(cache_dir)
-    key = store.speech_key(voice.engine, info.voice_id, voice_fingerprint(info), voice.speed, text)
+    info = find_voice(voice.voice_id, workspace.voices)
+    folder = workspace.folder("tts")
+    key = store.speech_key(voice.engine, info.voice_id, voice_fingerprint(info, workspace), voice.speed, text)
     cached = store.load(folder, key, tokens)
     if cached is not None:
-        stats.count("cache_hits")
+        workspace.stats.count("cache_hits")
         return cached
-    return _synthesize_into(folder, key, text, tokens, voice, info)
+    return _synthesize_into(folder, key, text, tokens, voice, info, workspace)
 
 
-def cached_speech(text: str, voice: Voice, *, cache_dir: Path | None = None, voices_dir: Path | None = None) -> Speech | None:
+def cached_speech(text: str, voice: Voice, *, workspace: Workspace) -> Speech | None:
     """The cached Speech for `text` and `voice` when it was spoken before; None otherwise. Never synthesizes."""
     from reelforge.speech.tts import store
 
@@ -84,22 +73,23 @@ def cached_speech(text: str, voice: Voice, *, cache_dir: Path | None = None, voi
     if not tokens or voice.engine != "piper":
         return None
     try:
-        info = find_voice(voice.voice_id, voices_dir)
+        info = find_voice(voice.voice_id, workspace.voices)
     except TTSError:
         return None
-    key = store.speech_key(voice.engine, info.voice_id, voice_fingerprint(info), voice.speed, text)
-    return store.load(tts_cache_dir(cache_dir), key, tokens)
+    key = store.speech_key(voice.engine, info.voice_id, voice_fingerprint(info, workspace), voice.speed, text)
+    return store.load(workspace.folder("tts"), key, tokens)
 
 
-def _synthesize_into(folder: Path, key: str, text: str, tokens: list[str], voice: Voice, info: VoiceInfo) -> Speech:
+def _synthesize_into(folder: Path, key: str, text: str, tokens: list[str], voice: Voice, info: VoiceInfo,
+                     workspace: Workspace) -> Speech:
     from reelforge.speech.tts import align, piper_engine, store
 
-    loaded = piper_engine.load_voice(info, folder / "models")
-    spoken = loaded.speak(text, voice.speed, folder / "sentences")
+    loaded = piper_engine.load_voice(info, folder / "models", workspace)
+    spoken = loaded.speak(text, voice.speed, folder / "sentences", workspace.stats)
     if spoken.samples == 0:
         raise TTSError(f"voice {info.voice_id!r} produced no audio for {text[:60]!r}: is there anything to pronounce?")
     spans = align.word_spans([loaded.phonemize_word(token) for token in tokens], spoken.phonemes)
-    stats.count("synthesized")
+    workspace.stats.count("synthesized")
     words = [(token, start, end) for token, (start, end) in zip(tokens, spans)]
     about = {"engine": voice.engine, "voice": info.voice_id, "speed": voice.speed, "text": text}
     return store.save(folder, key, spoken.pcm, spoken.sample_rate, words, about)

