@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -19,6 +21,7 @@ from reelforge.cards import registry
 from reelforge.cards import render as card_render
 from reelforge.cards.text_fit import fit_text, width_em
 from reelforge.cards.timing import quiz_plan
+from reelforge.errors import DocumentError
 from reelforge.model.cards import EndCard, ListItemCard, QuizCard, QuoteCard, StatCard, TitleCard
 from reelforge.model.theme import Theme
 from reelforge.workspace import Workspace
@@ -383,3 +386,79 @@ def test_text_wraps_at_words_and_shrinks_to_fit():
     assert fit_text("Hi", font, em=0.5, max_width=4.0, max_height=3.0).em == 0.5
     unbreakable = fit_text("x" * 150, font, em=0.5, max_width=4.0, max_height=3.0, min_em=0.1)
     assert all(width_em(line, font) * unbreakable.em <= 4.0 for line in unbreakable.lines)
+
+
+@pytest.fixture
+def model_importing_plugin(tmp_path, monkeypatch):
+    """An installed plug-in whose module imports the document model at import time (as a real card package may),
+    and whose import leaves a mark, so a test can tell whether (and when) plug-in code ran."""
+    folder = tmp_path / "site"
+    info = folder / "reelforge_model_cards-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: reelforge-model-cards\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[reelforge.cards]\nbadge = reelforge_model_cards:SPEC\n")
+    (folder / "reelforge_model_cards.py").write_text(textwrap.dedent("""\
+        import os
+        from typing import Literal
+
+        import reelforge.model  # the whole document model, while the registry is being built
+        from reelforge.cards import CardSpec
+        from reelforge.model.base import StrictModel
+
+        os.environ["REELFORGE_TEST_PLUGIN_IMPORTED"] = "1"
+
+        class BadgeCard(StrictModel):
+            card: Literal["badge"]
+            label: str
+            theme_color: reelforge.model.base.Color = "#ffcc00"
+
+        SPEC = CardSpec("badge", BadgeCard, "reelforge_test_cards_scenes:ShoutScene", version="1")
+        """))
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delenv("REELFORGE_TEST_PLUGIN_IMPORTED", raising=False)
+    registry.refresh()
+    yield folder
+    registry.refresh()
+
+
+def badge_document(card: dict) -> dict:
+    return {"version": "1", "name": "Badge", "scenes": [{"id": "a", "duration": 2, "visual": {"type": "card", "card": card}}]}
+
+
+def test_importing_the_model_runs_no_plugin_code(model_importing_plugin):
+    code = ("import os, sys; import reelforge.model, reelforge.document.loader; "
+            "assert 'reelforge_model_cards' not in sys.modules, 'plug-in imported with the model'; "
+            "assert 'reelforge.cards.registry' not in sys.modules; "
+            "from reelforge.document.loader import validate_data; "
+            f"validate_data({badge_document({'card': 'badge', 'label': 'new'})!r}); "
+            "assert os.environ.get('REELFORGE_TEST_PLUGIN_IMPORTED') == '1'")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(model_importing_plugin), *sys.path])}
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
+
+
+def test_a_plugin_that_imports_the_model_is_accepted_and_in_the_schema(model_importing_plugin):
+    from reelforge.document.loader import validate_data
+    from reelforge.document.schema import document_schema
+
+    assert "badge" in card_names()  # loaded, not skipped as broken
+    document = validate_data(badge_document({"card": "badge", "label": "new", "themeColor": "#00ff00"}))
+    assert document.scenes[0].visual.card.theme_color == "#00ff00"
+    with pytest.raises(DocumentError) as caught:
+        validate_data(badge_document({"card": "badge", "label": 3}))
+    assert str(caught.value.problems[0]).startswith("scenes[0].visual.card.label: ")
+    assert "badge" in json.dumps(document_schema())
+
+
+def test_what_refresh_lists_is_exactly_what_documents_accept(model_importing_plugin, monkeypatch):
+    from reelforge.document.loader import validate_data
+    from reelforge.document.schema import document_schema
+
+    validate_data(badge_document({"card": "badge", "label": "new"}))
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(model_importing_plugin)])  # uninstalled ...
+    for name in [name for name in sys.modules if name.startswith("reelforge_model_cards")]:
+        del sys.modules[name]
+    registry.refresh()  # ... and after a refresh the registry and the documents both forget it
+    assert "badge" not in card_names()
+    with pytest.raises(DocumentError, match="unknown card 'badge'"):
+        validate_data(badge_document({"card": "badge", "label": "new"}))
+    assert '"badge"' not in json.dumps(document_schema())

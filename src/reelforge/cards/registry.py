@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
 
-from pydantic import BaseModel
+from typing import Annotated, Union
+
+from pydantic import BaseModel, Field, TypeAdapter
 
 from reelforge.cards.errors import CardError, CardPluginWarning
 
@@ -50,8 +52,8 @@ class CardSpec:
 
 
 def builtin_specs() -> tuple[CardSpec, ...]:
-    """The six built-in cards. Their models are imported here, not at module level: the document model builds
-    its card union from this registry, so this module must load without the model package."""
+    """The six built-in cards. Their models are imported here, not at module level: the registry loads without the
+    document model, and the model asks the registry only when it validates a card."""
     from reelforge.model.cards import EndCard, ListItemCard, QuizCard, QuoteCard, StatCard, TitleCard
 
     return (
@@ -141,6 +143,24 @@ def spec_for(card: BaseModel) -> CardSpec:
     return get_spec(name)
 
 
+def card_models() -> tuple[type[BaseModel], ...]:
+    """The models of every registered card, built-ins first."""
+    return tuple(spec.model for spec in _registry().values())
+
+
+def card_union() -> object:
+    """The type of a card field now: the registered cards' models, told apart by their `card` name."""
+    models = card_models()
+    return models[0] if len(models) == 1 else Annotated[Union[models], Field(discriminator="card")]
+
+
+@lru_cache(maxsize=1)
+def card_union_adapter() -> TypeAdapter:
+    """Validation (and the JSON Schema) of a card field."""
+    return TypeAdapter(card_union())
+
+
 def refresh() -> None:
-    """Forget discovered plug-ins (after installing one, and in tests)."""
+    """Discover plug-ins again (after installing one, and in tests): documents accept exactly what is listed next."""
     _registry.cache_clear()
+    card_union_adapter.cache_clear()

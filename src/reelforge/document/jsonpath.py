@@ -111,6 +111,10 @@ def _unwrap(annotation: Any) -> tuple[Any, Any]:
     """Strip `Annotated` and `Optional`; return the type and a union discriminator found on the way."""
     discriminator = None
     while True:
+        current = getattr(annotation, "current_type", None)
+        if isinstance(annotation, type) and callable(current):  # a type decided at validation time (cards)
+            annotation = current()
+            continue
         if get_origin(annotation) is Annotated:
             annotation, *metadata = get_args(annotation)
             for item in metadata:

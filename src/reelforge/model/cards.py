@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from reelforge.model.base import Integer, StrictModel
 
@@ -86,17 +88,50 @@ class EndCard(StrictModel):
     call_to_action: CardLine | None = Field(default=None, description="What the viewer should do next, e.g. 'Follow for more'.")
 
 
-BUILTIN_CARDS = (TitleCard, ListItemCard, QuizCard, StatCard, QuoteCard, EndCard)
+BUILTIN_CARDS = (TitleCard, ListItemCard, QuizCard, QuoteCard, StatCard, EndCard)
 
 
-def _registered_cards() -> tuple[type, ...]:
-    """The built-in card models plus those of installed `reelforge.cards` plug-ins (they join the schema).
+class _RegisteredCard:
+    """The type of a `card` field: any card the registry knows, validated by that card's own model.
 
-    A document only ever names a card; the registry decides what draws it."""
-    from reelforge.cards.registry import card_specs  # loads without this package: no import cycle
+    The set of cards is not fixed when this module is imported (plug-ins add cards through the `reelforge.cards`
+    entry points), and importing the document model runs no plug-in code: the registry is read the first time a
+    card is validated or the schema is written, and again after `reelforge.cards.registry.refresh()`, so what the
+    registry lists is exactly what documents accept. A document only ever names a card; the registry decides what
+    draws it. Errors keep their JSON paths (`scenes[0].visual.card.title`)."""
 
-    models = tuple(spec.model for spec in card_specs())
-    return models if models else BUILTIN_CARDS
+    @classmethod
+    def current_type(cls) -> Any:
+        """The union of the cards registered now (what `reelforge.document.jsonpath` walks to locate errors)."""
+        from reelforge.cards.registry import card_union
+
+        return card_union()
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        def validate(value: Any, info: core_schema.ValidationInfo) -> BaseModel:
+            from reelforge.cards.registry import card_models, card_union_adapter
+
+            if isinstance(value, BaseModel) and type(value) in card_models():
+                return value
+            if isinstance(value, BaseModel):
+                value = value.model_dump(by_alias=True)
+            # the wire form (camelCase) from JSON, either spelling from Python, as the rest of the model does
+            by_name = bool(info.config.get("validate_by_name", True)) if info.config else True
+            return card_union_adapter().validate_python(value, by_alias=True, by_name=by_name)
+
+        return core_schema.with_info_plain_validator_function(
+            validate,
+            # a card serializes as its own model does (camelCase keys, its own defaults)
+            serialization=core_schema.wrap_serializer_function_ser_schema(
+                lambda value, serialize: serialize(value), schema=core_schema.any_schema()),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        from reelforge.cards.registry import card_union_adapter
+
+        return handler(card_union_adapter().core_schema)
 
 
-Card = Annotated[Union[_registered_cards()], Field(discriminator="card")]
+Card = Annotated[_RegisteredCard, Field(description="Which card and its fields.")]
