@@ -101,3 +101,19 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedP
         command + [str(arg) for arg in args],
         capture_output=True, text=True, encoding="utf-8", errors="replace", cwd=cwd, env=env, timeout=120,
     )
+
+
+def needs(*modules: str) -> pytest.MarkDecorator:
+    """Skip a test (with the reason) when one of these importable modules is not installed."""
+    import importlib.util
+
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    return pytest.mark.skipif(bool(missing), reason=f"needs {', '.join(missing)} (pip install 'reelforge[all]')")
+
+
+def slow(*modules: str):
+    """Mark a test that synthesizes speech or renders media (`-m "not slow"` leaves it out), skipped without
+    the modules it needs."""
+    def apply(test):
+        return needs(*modules)(pytest.mark.slow(test)) if modules else pytest.mark.slow(test)
+    return apply

@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from pydantic import BaseModel
 
+from conftest import needs, slow
+
 from reelforge.cards import CardError, CardPluginWarning, card_cache_path, card_names, get_spec, render_card
 from reelforge.cards import registry
 from reelforge.cards import render as card_render
@@ -26,8 +28,6 @@ from reelforge.model.cards import EndCard, ListItemCard, QuizCard, QuoteCard, St
 from reelforge.model.theme import Theme
 from reelforge.workspace import Workspace
 
-pytest.importorskip("manim")
-pytestmark = pytest.mark.slow
 
 THEME = Theme(background="#14213d", primary="#ff3366", text="#e8f4ff", font="sans")
 WIDTH, HEIGHT, FPS = 540, 960, 15
@@ -200,6 +200,7 @@ def test_plugins_are_discovered_and_bad_ones_skipped_with_a_warning(plugin_dir):
     assert get_spec("shout").source == "reelforge-test-cards 1.0"
 
 
+@slow("manim")
 def test_a_plugin_card_renders_through_the_worker(plugin_dir, workspace):
     with pytest.warns(CardPluginWarning):
         card_names()
@@ -210,6 +211,7 @@ def test_a_plugin_card_renders_through_the_worker(plugin_dir, workspace):
     assert near(frames[-1], THEME.primary).sum() > 200
 
 
+@slow("manim")
 def test_a_failing_scene_is_a_card_error_with_manims_last_lines(plugin_dir, cache, workspace):
     with pytest.warns(CardPluginWarning):
         card_names()
@@ -223,6 +225,7 @@ def test_a_failing_scene_is_a_card_error_with_manims_last_lines(plugin_dir, cach
 # -- rendering ----------------------------------------------------------------------------------------
 
 
+@slow("manim")
 @pytest.mark.parametrize("name", BUILTINS)
 def test_builtin_renders_exact_frames_and_size(rendered, name):
     path = rendered[name]
@@ -233,6 +236,7 @@ def test_builtin_renders_exact_frames_and_size(rendered, name):
     assert all(frame.shape == (HEIGHT, WIDTH, 4) for frame in frames)
 
 
+@slow("manim")
 @pytest.mark.parametrize("name", BUILTINS)
 def test_builtin_animates_then_shows_theme_colors(rendered, name):
     frames = frames_of(rendered[name])
@@ -247,12 +251,14 @@ def test_builtin_animates_then_shows_theme_colors(rendered, name):
     assert np.abs(corner - background).max() < 40, f"background {corner} is not the theme's"
 
 
+@slow("manim")
 def test_title_holds_still_after_its_entrance(rendered):
     frames = frames_of(rendered["title"])
     assert all(np.array_equal(frames[-1], frame) for frame in frames[-12:])
     assert not np.array_equal(frames[0], frames[-1])
 
 
+@slow("manim")
 def test_quiz_highlights_the_answer_and_dims_the_others(rendered):
     frames = frames_of(rendered["quiz"])
     plan = quiz_plan(len(frames), FPS, 4, 2)
@@ -263,6 +269,7 @@ def test_quiz_highlights_the_answer_and_dims_the_others(rendered):
     assert near(after, THEME.text).sum() < near(before, THEME.text).sum() - 500
 
 
+@slow("manim")
 def test_transparent_card_has_real_straight_alpha(rendered):
     path = rendered["title-transparent"]
     assert stream_info(path) == ("qtrle", "argb", WIDTH, HEIGHT)
@@ -278,6 +285,7 @@ def test_transparent_card_has_real_straight_alpha(rendered):
     assert np.abs(np.median(colors, axis=0) - [0x14, 0x21, 0x3d]).max() <= 3
 
 
+@slow("manim")
 @pytest.mark.parametrize("variant", ["long-title", "long-title-wide"])
 def test_a_long_title_stays_inside_the_frame(rendered, variant):
     frame = frames_of(rendered[variant])[-1]
@@ -292,18 +300,21 @@ def test_a_long_title_stays_inside_the_frame(rendered, variant):
     assert cols.min() > 0.03 * width and cols.max() < 0.97 * width
 
 
+@slow("manim")
 @pytest.mark.parametrize("family", FONT_FAMILIES)
 def test_each_theme_font_renders(rendered, family):
     frame = frames_of(rendered[f"font-{family}"])[-1]
     assert near(frame, THEME.text).sum() > 300
 
 
+@slow("manim")
 def test_fonts_differ_by_theme(rendered):
     last = [frames_of(rendered[f"font-{family}"])[-1] for family in FONT_FAMILIES]
     masks = [near(frame, THEME.text) for frame in last]
     assert not np.array_equal(masks[0], masks[1]) and not np.array_equal(masks[0], masks[2])
 
 
+@slow("manim")
 def test_second_render_is_a_cache_hit(rendered, monkeypatch):
     path = rendered["title"]
     workspace = Workspace(path.parent.parent)
@@ -319,6 +330,7 @@ def test_second_render_is_a_cache_hit(rendered, monkeypatch):
     assert not list(path.parent.glob(".*partial*")), "temporary files left behind"
 
 
+@needs("manim")  # the key holds manim's version
 def test_cache_key_covers_every_input(workspace):
     def key(**changes) -> Path:
         args = dict(card=CARDS["title"], theme=THEME, width=WIDTH, height=HEIGHT, fps=FPS, frames=30)
@@ -341,6 +353,7 @@ def test_invalid_requests_are_card_errors(workspace):
         render_card(CARDS["end"], THEME, workspace=workspace, width=WIDTH, height=HEIGHT, fps=FPS, frames=5, background="red")
 
 
+@slow("manim")
 def test_cancelling_stops_the_worker_and_leaves_no_file(cache, workspace):
     from reelforge.errors import RenderCancelled
     from reelforge.progress import CancelToken

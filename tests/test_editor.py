@@ -217,6 +217,7 @@ async def test_invalid_input_is_kept_and_reported_without_blocking(project_file:
         assert not app.state.draft_errors
 
 
+@pytest.mark.slow
 @run_async
 async def test_tts_regenerates_speech_in_a_worker_with_the_exact_duration(project_file: Path):
     pytest.importorskip("piper")
@@ -513,6 +514,7 @@ def test_kitty_and_sixel_sequences():
     assert sixel.count("-") == 2, "12 rows are two bands of six"
 
 
+@pytest.mark.slow  # composes a frame of the scene with ffmpeg and libass
 @run_async
 async def test_preview_shows_the_scene_as_half_blocks(project_file: Path):
     app = make_app(project_file)

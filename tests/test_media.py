@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("av")
 pytest.importorskip("imageio_ffmpeg")
+pytestmark = pytest.mark.slow  # every test renders a small clip with ffmpeg first
 
 from mediatools import make_test_clip  # noqa: E402
 from reelforge.resolve.media import MediaError, probe  # noqa: E402

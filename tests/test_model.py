@@ -103,6 +103,8 @@ class TestStrictModel:
         while pending:
             for model in pending.pop().__subclasses__():
                 pending.append(model)
+                if not model.__module__.startswith("reelforge."):
+                    continue  # a plug-in's model (tests install some), not reelforge's to describe
                 missing += [f"{model.__name__}.{name}" for name, field in model.model_fields.items()
                             if not field.description and name not in ("id",)]
         assert missing == []

@@ -90,6 +90,7 @@ def test_none_and_unknown_moods_are_refused(mood: str, tmp_path: Path):
     assert not (tmp_path / "music").exists()
 
 
+@pytest.mark.slow  # synthesizes every mood's loop
 @pytest.mark.parametrize("mood", list(music.MOODS))
 def test_same_bytes_every_time(mood: str, cache: Path, loops, tmp_path: Path):
     again = music.mood_loop(mood, tmp_path)
@@ -97,6 +98,7 @@ def test_same_bytes_every_time(mood: str, cache: Path, loops, tmp_path: Path):
     assert again.read_bytes() == music.mood_loop(mood, cache).read_bytes()
 
 
+@pytest.mark.slow  # synthesizes every mood's loop
 @pytest.mark.parametrize("mood", list(music.MOODS))
 def test_format_is_48k_stereo_16bit_whole_bars(mood: str, loops):
     samples, params = loops[mood]
@@ -107,6 +109,7 @@ def test_format_is_48k_stereo_16bit_whole_bars(mood: str, loops):
     assert params.nframes == preset.loop_samples(RATE)
 
 
+@pytest.mark.slow  # synthesizes every mood's loop
 @pytest.mark.parametrize("mood", list(music.MOODS))
 def test_the_seam_is_as_smooth_as_any_other_step(mood: str, loops):
     samples, _ = loops[mood]
@@ -115,6 +118,7 @@ def test_the_seam_is_as_smooth_as_any_other_step(mood: str, loops):
         assert seam <= np.percentile(np.abs(np.diff(channel)), 99)
 
 
+@pytest.mark.slow  # synthesizes every mood's loop
 @pytest.mark.parametrize("mood", list(music.MOODS))
 def test_the_seam_sounds_like_the_phrase_boundary_inside_the_loop(mood: str, loops):
     """The loop is two four-bar phrases: its end flowing into its start must look like phrase 1 flowing into phrase 2.
@@ -132,6 +136,7 @@ def test_the_seam_sounds_like_the_phrase_boundary_inside_the_loop(mood: str, loo
     assert db(rms(first_ms)) > -40, "the start is silent: decaying sound from the end did not wrap around"
 
 
+@pytest.mark.slow  # synthesizes every mood's loop
 @pytest.mark.parametrize("mood", list(music.MOODS))
 def test_onsets_repeat_at_the_beat(mood: str, loops):
     samples, _ = loops[mood]
@@ -150,6 +155,7 @@ def test_a_drone_has_no_beat():
     assert strength < 0.3
 
 
+@pytest.mark.slow  # synthesizes every mood's loop
 @pytest.mark.parametrize("mood", list(music.MOODS))
 def test_the_harmony_follows_the_chords(mood: str, loops):
     samples, _ = loops[mood]
@@ -163,6 +169,7 @@ def test_the_harmony_follows_the_chords(mood: str, loops):
         assert energy[sorted(chord.pitch_classes)].sum() / energy.sum() > 0.6
 
 
+@pytest.mark.slow  # synthesizes every mood's loop
 def test_moods_differ(loops):
     tempos = {mood: estimate_tempo(samples)[0] for mood, (samples, _) in loops.items()}
     assert tempos["upbeat"] > tempos["dramatic"] > tempos["calm"]
@@ -170,6 +177,7 @@ def test_moods_differ(loops):
     assert max(upbeat @ calm, upbeat @ dramatic, calm @ dramatic) < 0.9
 
 
+@pytest.mark.slow  # synthesizes every mood's loop
 @pytest.mark.parametrize("mood", list(music.MOODS))
 def test_levels_leave_room_for_a_voice(mood: str, loops):
     samples, _ = loops[mood]
@@ -189,6 +197,7 @@ def test_loudness_meter_reads_a_full_scale_sine_as_minus_3_lufs():
     assert music.integrated_loudness(tone, RATE) == pytest.approx(-3.01, abs=0.05)
 
 
+@pytest.mark.slow  # synthesizes every mood's loop
 def test_a_cache_hit_returns_the_file_without_regenerating(cache: Path, loops):
     path = music.mood_loop("calm", cache)
     before = path.stat()

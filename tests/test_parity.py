@@ -11,6 +11,8 @@ import pytest
 from mediatools import probe, video_frames
 from reelforge import render
 
+pytestmark = pytest.mark.slow  # every test here renders media
+
 TEMPLATES = sorted((Path(__file__).resolve().parents[1] / "templates").glob("*.json"))
 SAMPLES = 8
 MIN_PSNR = 30.0

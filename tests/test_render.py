@@ -29,6 +29,7 @@ import pysubs2  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from conftest import run_cli  # noqa: E402
+from test_timeline import FULL_SIZE, color_document, draft_size  # noqa: E402
 from mediatools import (  # noqa: E402
     audio_samples, band_db, best_source_frame, changed, closed_port, frame_means, loudness, make_test_clip, make_test_image,
     mean_abs_diff, onsets, probe, resize, rms_db, serving, sidecar_cues, subtitle_cues, video_frames, write_wav_tone,
@@ -472,17 +473,6 @@ def test_cli_render_exits_0_and_reuses_the_library_renders_pieces(narrated: Rend
     assert probe(out).video.packets == probe(narrated.path).video.packets
 
 
-def test_cli_render_of_an_invalid_document_exits_2_with_one_line(tmp_path: Path):
-    source = tmp_path / "bad.json"
-    source.write_text(json.dumps(with_changes(NARRATED, output={"fps": 7})), encoding="utf-8")
-    result = run_cli("render", source, "-o", tmp_path / "out.mp4")
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "output.fps" in lines[0], result.stderr
-    assert not (tmp_path / "out.mp4").exists()
-
-
 def all_frame_numbers(value, key: str = "") -> list[tuple[str, object]]:
     """Every (key, value) in the timeline JSON whose key counts frames."""
     found = []
@@ -550,12 +540,6 @@ def test_cli_tts_writes_the_spoken_text(speeches, tmp_path: Path):
         assert wav.getnframes() == speeches["middle"].samples
         pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2") / 32768
     assert rms_db(pcm) > -30
-
-
-def test_cli_voices_lists_the_bundled_voice():
-    result = run_cli("voices")
-    assert result.returncode == 0, result.stderr
-    assert "en_US-joe-medium" in result.stdout
 
 
 # -- visuals --------------------------------------------------------------------------------------------
@@ -902,38 +886,6 @@ def test_a_narrated_scene_with_a_transition_keeps_its_narration_and_total(workdi
 
 
 # -- frame sizes ----------------------------------------------------------------------------------------
-
-
-FULL_SIZE = {
-    ("16:9", "720p"): (1280, 720), ("16:9", "1080p"): (1920, 1080), ("16:9", "4k"): (3840, 2160),
-    ("9:16", "720p"): (720, 1280), ("9:16", "1080p"): (1080, 1920), ("9:16", "4k"): (2160, 3840),
-    ("1:1", "720p"): (720, 720), ("1:1", "1080p"): (1080, 1080), ("1:1", "4k"): (2160, 2160),
-    ("4:5", "720p"): (720, 900), ("4:5", "1080p"): (1080, 1350), ("4:5", "4k"): (2160, 2700),
-}
-
-
-def draft_size(size: tuple[int, int]) -> tuple[int, int]:
-    """Half of each side, rounded down to even (H.264 4:2:0)."""
-    return tuple(side // 2 // 2 * 2 for side in size)  # type: ignore[return-value]
-
-
-def color_document(aspect: str, resolution: str, quality: str, seconds: float = 1) -> dict:
-    return {"version": "1", "name": "Size", "output": {"aspectRatio": aspect, "resolution": resolution, "quality": quality},
-            "scenes": [{"id": "only", "duration": seconds, "visual": {"type": "color", "color": "#336699"}}]}
-
-
-@pytest.mark.parametrize("quality", ["draft", "web", "studio"])
-@pytest.mark.parametrize(("aspect", "resolution"), list(FULL_SIZE), ids=[f"{a}-{r}" for a, r in FULL_SIZE])
-def test_every_aspect_and_resolution_compiles_to_its_frame_size(aspect: str, resolution: str, quality: str):
-    loaded = load_document(color_document(aspect, resolution, quality))
-    full = FULL_SIZE[(aspect, resolution)]
-    assert loaded.document.output.frame_size() == full
-    expected = draft_size(full) if quality == "draft" else full
-    resolved = resolve_document(loaded, Workspace.from_environment())
-    assert frame_size(resolved) == expected
-    timeline = compile_timeline(resolved)
-    assert (timeline.width, timeline.height) == expected
-    assert timeline.frames == FPS
 
 
 @pytest.mark.parametrize(("aspect", "resolution"), [("4:5", "1080p"), ("16:9", "720p")])

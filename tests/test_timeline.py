@@ -1,0 +1,126 @@
+"""The timeline stage without rendering: frame sizes, and scene lengths by the one rule resolve, the estimate and the
+editor share (`reelforge.document.lengths`)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from reelforge.document.estimate import document_seconds, estimate_scenes, scenes_seconds
+from reelforge.document.lengths import scene_track, video_frames
+from reelforge.document.loader import load_document, validate_data
+from reelforge.resolve.resolver import resolve_document
+from reelforge.timebase import Rate
+from reelforge.timeline.compile import compile_timeline, frame_size
+from reelforge.workspace import Workspace
+
+FPS = 30
+
+
+FULL_SIZE = {
+    ("16:9", "720p"): (1280, 720), ("16:9", "1080p"): (1920, 1080), ("16:9", "4k"): (3840, 2160),
+    ("9:16", "720p"): (720, 1280), ("9:16", "1080p"): (1080, 1920), ("9:16", "4k"): (2160, 3840),
+    ("1:1", "720p"): (720, 720), ("1:1", "1080p"): (1080, 1080), ("1:1", "4k"): (2160, 2160),
+    ("4:5", "720p"): (720, 900), ("4:5", "1080p"): (1080, 1350), ("4:5", "4k"): (2160, 2700),
+}
+
+
+def draft_size(size: tuple[int, int]) -> tuple[int, int]:
+    """Half of each side, rounded down to even (H.264 4:2:0)."""
+    return tuple(side // 2 // 2 * 2 for side in size)  # type: ignore[return-value]
+
+
+def color_document(aspect: str, resolution: str, quality: str, seconds: float = 1) -> dict:
+    return {"version": "1", "name": "Size", "output": {"aspectRatio": aspect, "resolution": resolution, "quality": quality},
+            "scenes": [{"id": "only", "duration": seconds, "visual": {"type": "color", "color": "#336699"}}]}
+
+
+@pytest.mark.parametrize("quality", ["draft", "web", "studio"])
+@pytest.mark.parametrize(("aspect", "resolution"), list(FULL_SIZE), ids=[f"{a}-{r}" for a, r in FULL_SIZE])
+def test_every_aspect_and_resolution_compiles_to_its_frame_size(aspect: str, resolution: str, quality: str,
+                                                              tmp_path: Path):
+    loaded = load_document(color_document(aspect, resolution, quality))
+    full = FULL_SIZE[(aspect, resolution)]
+    assert loaded.document.output.frame_size() == full
+    expected = draft_size(full) if quality == "draft" else full
+    resolved = resolve_document(loaded, Workspace(tmp_path))
+    assert frame_size(resolved) == expected
+    timeline = compile_timeline(resolved)
+    assert (timeline.width, timeline.height) == expected
+    assert timeline.frames == FPS
+
+
+
+
+# -- scene lengths: one rule ----------------------------------------------------------------------------------
+
+
+def scenes_document(**changes) -> dict:
+    return {"version": "1", "name": "Lengths", "scenes": [
+        {"id": "a", "narration": {"text": "One two three four five."}, "padding": 0.5,
+         "transition": {"type": "crossfade", "duration": 0.5}, "visual": {"type": "color", "color": "#112233"}},
+        {"id": "b", "duration": 2, "transition": {"type": "slide_left", "duration": 0.4},
+         "visual": {"type": "color", "color": "#445566"}},
+        {"id": "c", "narration": {"text": "Six seven."}, "visual": {"type": "color", "color": "#778899"}},
+    ], **changes}
+
+
+def test_an_auto_scene_lasts_its_speech_padding_and_transition_out_in_whole_frames():
+    document = validate_data(scenes_document())
+    rate = Rate.of(30)
+    track = scene_track(document.scenes, [Fraction(21, 10), None, Fraction(1)], rate)
+    assert track.frames == (-(-(Fraction(21, 10) + Fraction(1, 2) + Fraction(1, 2)) * 30 // 1), 60, 42)
+    assert track.transitions == (15, 12, 0)
+    assert track.starts == (0, track.frames[0] - 15, track.frames[0] - 15 + 60 - 12)
+    assert track.end == track.starts[2] + 42
+
+
+def test_a_transition_longer_than_a_scene_it_joins_is_shortened_and_one_of_a_frame_is_a_cut():
+    document = validate_data(scenes_document())
+    rate = Rate.of(30)
+    short = scene_track(document.scenes, [Fraction(0), None, Fraction(0)], rate)
+    assert short.frames[0] == 30  # padding 0.5 + transition 0.5
+    assert short.transitions[0] == 15
+    tiny = validate_data(scenes_document(scenes=[
+        {"id": "a", "duration": 1, "transition": {"type": "crossfade", "duration": 0.1},
+         "visual": {"type": "color", "color": "#112233"}},
+        {"id": "b", "duration": 0.05, "visual": {"type": "color", "color": "#445566"}}]))  # 2 frames
+    assert scene_track(tiny.scenes, [None, None], rate).transitions == (0, 0)  # 1 frame at most: a cut
+
+
+def test_the_estimate_lays_scenes_out_by_the_renderers_rule():
+    document = validate_data(scenes_document())
+    estimates = estimate_scenes(document)
+    known = {0: Fraction(21, 10), 2: Fraction(1)}
+    exact = estimate_scenes(document, known)
+    track = scene_track(document.scenes, [known[0], None, known[2]], Rate.of(30))
+    assert [e.seconds for e in exact] == [frames / 30 for frames in track.frames]
+    assert [e.fixed for e in estimates] == [False, True, False]
+    assert scenes_seconds(document, known) == track.end / 30
+    assert document_seconds(document, known) == track.end / 30
+
+
+def test_a_fixed_document_duration_cuts_or_extends_and_blocks_extend_the_video():
+    rate = Rate.of(30)
+    blocks = [{"type": "text", "start": 9, "duration": 2, "text": "late"}]
+    longer = validate_data(scenes_document(blocks=blocks))
+    track = scene_track(longer.scenes, [Fraction(2), None, Fraction(1)], rate)
+    assert video_frames(longer, track, rate) == 11 * 30  # the block ends after the scenes
+    fixed = validate_data(scenes_document(blocks=blocks, duration=10))
+    assert video_frames(fixed, track, rate) == 300  # the fixed duration cuts the block
+    assert document_seconds(fixed, {0: Fraction(2), 2: Fraction(1)}) == 10.0
+
+
+def test_resolve_and_compile_use_the_same_rule(tmp_path: Path):
+    """A document without narration: resolve's lengths are the estimate's to the frame."""
+    document = scenes_document()
+    for scene in document["scenes"]:
+        scene.pop("narration", None)
+        scene.setdefault("duration", 2.5)
+    document["blocks"] = [{"type": "text", "start": 1, "duration": 9, "text": "long"}]
+    loaded = load_document(document)
+    timeline = compile_timeline(resolve_document(loaded, Workspace(tmp_path)))
+    assert [layer.range.duration for layer in timeline.scenes] == [round(e.seconds * 30) for e in estimate_scenes(loaded.document)]
+    assert timeline.frames == round(document_seconds(loaded.document) * 30) == 300
