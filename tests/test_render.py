@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import shutil
 import threading
 import time
 import wave
@@ -975,3 +977,88 @@ def test_a_segment_rendered_inside_a_run_matches_it_rendered_alone(block_runs):
     a, b = video_frames(together.path, numbers), video_frames(alone.path, numbers)
     worst = min(10 * np.log10(255.0**2 / max(float(np.mean((a[n].astype(float) - b[n]) ** 2)), 1e-9)) for n in numbers)
     assert worst > 35, f"a frame differs between the two renders ({worst:.1f} dB)"
+
+
+# -- cache keys that mean the same on every machine ---------------------------------------------------------
+
+
+def portable_project(folder: Path) -> Path:
+    """A project whose files sit beside it and are named by relative paths: a clip, a still, a narration, music."""
+    media = folder / "media"
+    media.mkdir(parents=True)
+    make_test_clip(media / "clip.mp4", seconds=2.0)
+    # Uncompressed, so another picture of its size has its size; and over 4 MB, where a key of (size, time) alone
+    # could not tell the two apart.
+    make_test_image(media / "still.bmp", 1500, 1100)
+    document = {
+        "version": "1", "name": "Portable", "output": {"quality": "draft", "aspectRatio": "1:1", "resolution": "720p"},
+        "music": {"mood": "calm", "volume": 0.2},
+        "scenes": [
+            {"id": "clip", "duration": 2, "visual": {"type": "video", "source": {"path": "media/clip.mp4"}},
+             "transition": {"type": "crossfade", "duration": 0.4}},
+            {"id": "still", "narration": {"text": NARRATION_MIDDLE},
+             "visual": {"type": "image", "source": {"path": "media/still.bmp"}, "motion": "zoom_in"}},
+        ],
+    }
+    path = folder / "project.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+def test_a_moved_project_with_a_copied_cache_renders_nothing_again(tmp_path: Path):
+    first = portable_project(tmp_path / "here")
+    cache = tmp_path / "cache"
+    made = render(first, tmp_path / "here.mp4", workspace=Workspace(cache))
+    assert made.cache_misses > 2
+    # Another machine: the project folder elsewhere, the cache copied (the memo of file hashes, which holds this
+    # machine's paths and inodes, is not worth copying: hashes are made again from the content).
+    moved = tmp_path / "elsewhere" / "deeper"
+    shutil.copytree(first.parent, moved)
+    shutil.rmtree(first.parent)
+    copied = tmp_path / "copied-cache"
+    shutil.copytree(cache, copied, symlinks=True, ignore=shutil.ignore_patterns("hashes", "work"))
+    again = render(moved / "project.json", tmp_path / "moved.mp4", workspace=Workspace(copied))
+    assert again.cache_misses == 0 and again.cache_hits == made.cache_hits + made.cache_misses
+    assert (tmp_path / "moved.mp4").read_bytes() == (tmp_path / "here.mp4").read_bytes()
+
+
+def test_a_file_replaced_by_other_bytes_of_the_same_size_and_time_renders_again(tmp_path: Path):
+    project = portable_project(tmp_path / "project")
+    workspace = Workspace(tmp_path / "cache")
+    made = render(project, tmp_path / "first.mp4", workspace=workspace)
+    still = project.parent / "media" / "still.bmp"
+    stat = still.stat()
+    pixels = np.asarray(Image.open(still).convert("RGB"))
+    Image.fromarray(255 - pixels).save(still, format="BMP")  # another picture, in place
+    os.utime(still, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (still.stat().st_size, still.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    again = render(project, tmp_path / "second.mp4", workspace=Workspace(tmp_path / "cache"))  # a new process
+    assert 0 < again.cache_misses < made.cache_misses  # the still's pieces (and not the clip's) again
+    frames = video_frames(tmp_path / "second.mp4", [90])
+    before = video_frames(tmp_path / "first.mp4", [90])
+    assert mean_abs_diff(frames[90], before[90]) > 20
+
+
+def test_the_editors_total_is_the_rendered_length_with_a_block_past_a_fixed_duration(tmp_path: Path, speeches):
+    from editor_tui.state import EditorState
+
+    document = with_changes(NARRATED, duration=4.2, blocks=[{"type": "text", "start": 3, "duration": 5, "text": "late"}])
+    path = tmp_path / "project.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    state = EditorState.open(path)
+    for scene_id in ("intro", "middle"):
+        text, voice = state.speech_request(scene_id)
+        state.record_speech(scene_id, text, voice, speeches[scene_id].duration)
+    seconds, exact = state.total_seconds()
+    result = render(path, tmp_path / "out.mp4")
+    assert exact and seconds == result.duration == pytest.approx(4.2, abs=FRAME / 2)
+    free = with_changes(document)
+    del free["duration"]
+    path.write_text(json.dumps(free), encoding="utf-8")
+    state = EditorState.open(path)
+    for scene_id in ("intro", "middle"):
+        text, voice = state.speech_request(scene_id)
+        state.record_speech(scene_id, text, voice, speeches[scene_id].duration)
+    seconds, exact = state.total_seconds()
+    assert exact and seconds == render(path, tmp_path / "free.mp4").duration
+    assert probe(tmp_path / "free.mp4").video.packets == round(seconds * FPS)

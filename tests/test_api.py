@@ -1,0 +1,55 @@
+"""The public names of `reelforge`: importable as the README says, never shadowed by a subpackage, and cheap."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import reelforge
+
+
+def test_no_public_name_is_also_a_module_of_the_package():
+    # `from reelforge import render` once gave the subpackage reelforge.render, not the function.
+    clashes = [name for name in reelforge.__all__ if name != "edit" and not name.startswith("__")
+               and importlib.util.find_spec(f"reelforge.{name}") is not None]
+    assert clashes == []
+
+
+def test_every_public_name_is_what_it_says_in_a_fresh_process_whatever_was_imported_first():
+    names = [name for name in reelforge.__all__ if not name.startswith("__")]
+    code = (
+        "import importlib, pkgutil, json, inspect, reelforge\n"
+        # import every stage first, as a long-running program would have: no attribute may be replaced by a module
+        "for mod in ['reelforge.job', 'reelforge.renderers.ffmpeg.pipeline', 'reelforge.renderers.preview',\n"
+        "            'reelforge.editing.project', 'reelforge.progress', 'reelforge.document.loader']:\n"
+        "    importlib.import_module(mod)\n"
+        f"names = {names!r}\n"
+        "from reelforge import CancelToken, render\n"
+        "kinds = {name: type(getattr(reelforge, name)).__name__ for name in names}\n"
+        "print(json.dumps({'render': callable(render) and inspect.isfunction(render), 'kinds': kinds}))\n"
+    )
+    out = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                                    timeout=60).stdout)
+    assert out["render"] is True
+    modules = sorted(name for name, kind in out["kinds"].items() if kind == "module")
+    assert modules == ["edit"]  # the edit operations, a module on purpose: edit.update_scene(...)
+
+
+def test_importing_reelforge_and_its_model_loads_no_heavy_package():
+    code = ("import sys, reelforge, reelforge.model, reelforge.job; "
+            "heavy = [m for m in ('numpy', 'av', 'piper', 'manim', 'moviepy', 'textual', 'onnxruntime') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_render_job_round_trips_through_json(tmp_path):
+    from reelforge import RenderJob
+
+    job = RenderJob.of({"version": "1", "name": "x", "scenes": []}, tmp_path / "out.mp4", quality="draft",
+                       base_dir=tmp_path, workers=3, backend="moviepy")
+    again = RenderJob.from_json(job.to_json())
+    assert again == job and again.base_dir == str(tmp_path) and again.output == str(tmp_path / "out.mp4")
+    from_path = RenderJob.of("relative.json")
+    assert from_path.document.endswith("/relative.json") and from_path.base_dir is None
