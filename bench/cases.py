@@ -37,7 +37,8 @@ class FfmpegLog:
             self.calls.append((what, clock - self.origin, time.monotonic() - clock))
 
     def install(self) -> None:
-        from reelforge.renderers.ffmpeg import audio as ffmpeg_audio, pipeline
+        from reelforge.renderers.ffmpeg import audio as ffmpeg_audio
+        from reelforge.renderers.ffmpeg import pipeline
 
         def timed(runner, label=None):
             def wrapper(args, *rest, **kwargs):

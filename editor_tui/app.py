@@ -14,9 +14,9 @@ from textual.binding import Binding
 from editor_tui.commands import EditorCommands
 from editor_tui.screens.editor import EditorScreen
 from editor_tui.state import EditorState, autosave_path, autosave_to_offer
-from reelforge.errors import DocumentError, ReelforgeError
 from reelforge.document.loader import read_json_file, validate_data
 from reelforge.editing.project import Project
+from reelforge.errors import DocumentError, ReelforgeError
 from reelforge.workspace import Workspace
 
 if TYPE_CHECKING:

@@ -12,13 +12,13 @@ from typing import Any, Mapping
 
 from reelforge import edit
 from reelforge.document.checks import assets_folder
-from reelforge.errors import DocumentError, EditError, Problem, ReelforgeError
 from reelforge.document.estimate import SceneEstimate, document_seconds, estimate_scenes
-from reelforge.fileio import write_atomic
 from reelforge.document.loader import read_json_file, validate_data
+from reelforge.editing.project import Project, ProjectEvent, document_json, tts
+from reelforge.errors import DocumentError, EditError, Problem, ReelforgeError
+from reelforge.fileio import write_atomic
 from reelforge.model import Document, Scene
 from reelforge.model.visuals import visual_label
-from reelforge.editing.project import Project, ProjectEvent, document_json, tts
 
 AUTOSAVE_SUFFIX = ".autosave"
 NEW_SCENE_TEXT = "A new scene: write what the voice says here."

@@ -17,9 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from conftest import needs, slow
-
-from reelforge.cards import CardError, CardPluginWarning, card_cache_path, card_names, get_spec, render_card
-from reelforge.cards import registry
+from reelforge.cards import CardError, CardPluginWarning, card_cache_path, card_names, get_spec, registry, render_card
 from reelforge.cards import render as card_render
 from reelforge.cards.text_fit import fit_text, width_em
 from reelforge.cards.timing import quiz_plan
@@ -27,7 +25,6 @@ from reelforge.errors import DocumentError
 from reelforge.model.cards import EndCard, ListItemCard, QuizCard, QuoteCard, StatCard, TitleCard
 from reelforge.model.theme import Theme
 from reelforge.workspace import Workspace
-
 
 THEME = Theme(background="#14213d", primary="#ff3366", text="#e8f4ff", font="sans")
 WIDTH, HEIGHT, FPS = 540, 960, 15

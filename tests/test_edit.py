@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from reelforge import edit
+from reelforge.editing.project import Project
 from reelforge.errors import EditError
 from reelforge.model import ColorVisual, Document, Music, Narration, Scene
-from reelforge.editing.project import Project
 
 THREE_SENTENCES = "The sea is deep. It covers most of the planet! Nobody has mapped all of it."
 

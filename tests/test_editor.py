@@ -20,6 +20,7 @@ import pytest
 pytest.importorskip("textual")
 
 from PIL import Image  # noqa: E402
+from textual.geometry import Size  # noqa: E402
 from textual.widgets import Input, Label, OptionList, Select, TabbedContent  # noqa: E402
 
 from editor_tui.app import EditorApp  # noqa: E402
@@ -36,7 +37,6 @@ from editor_tui.state import autosave_path  # noqa: E402
 from editor_tui.widgets.preview import HalfBlockImage, graphics_protocol, halfblock_strips  # noqa: E402
 from editor_tui.widgets.scene_list import SceneList  # noqa: E402
 from reelforge.cards.registry import card_names  # noqa: E402
-from textual.geometry import Size  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SIZE = (120, 36)

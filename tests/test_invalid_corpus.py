@@ -7,8 +7,8 @@ import json
 import pytest
 
 from conftest import INVALID, case_id, case_path, invalid_cases
-from reelforge.errors import DocumentError
 from reelforge.document.loader import load_document
+from reelforge.errors import DocumentError
 
 CASES = invalid_cases()
 

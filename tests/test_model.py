@@ -12,16 +12,34 @@ from pydantic import ValidationError
 
 from conftest import AVS_REQUEST, AVS_TEMPLATE, SCENE_DOCUMENT
 from reelforge.document.checks import check_document
-from reelforge.errors import DocumentError, Problem
 from reelforge.document.jsonpath import format_path, locate
 from reelforge.document.loader import MAX_DOCUMENT_BYTES, load_document, parse_json, read_json_file, validate_data
-from reelforge.model import (
-    AudioBlock, Captions, Document, ImageVisual, ListItemCard, Music, Narration, Output, Placement, QuizCard,
-    RenderRequest, Scene, Source, StatCard, TextBlock, TextOverlay, TextStyle, Transition, VideoVisual, Voice,
-)
-from reelforge.model.document import DocumentFile
 from reelforge.document.problems import MAX_PROBLEMS
 from reelforge.document.upgrade import upgrade
+from reelforge.errors import DocumentError, Problem
+from reelforge.model import (
+    AudioBlock,
+    Captions,
+    Document,
+    ImageVisual,
+    ListItemCard,
+    Music,
+    Narration,
+    Output,
+    Placement,
+    QuizCard,
+    RenderRequest,
+    Scene,
+    Source,
+    StatCard,
+    TextBlock,
+    TextOverlay,
+    TextStyle,
+    Transition,
+    VideoVisual,
+    Voice,
+)
+from reelforge.model.document import DocumentFile
 
 COLOR = {"type": "color", "color": "#000000"}
 

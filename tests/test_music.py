@@ -9,8 +9,8 @@ from typing import get_args
 import numpy as np
 import pytest
 
-from reelforge.resolve import music
 from reelforge.model.audio import Mood
+from reelforge.resolve import music
 
 RATE = 48000
 HOP = 480  # onset envelope: 100 frames a second

@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 
 from reelforge import edit
-from reelforge.errors import DocumentError, EditError, ReelforgeError
-from reelforge.model import Document
 from reelforge.editing.project import (
     CAPTIONS,
     MUSIC,
@@ -26,6 +24,8 @@ from reelforge.editing.project import (
     stale_markers,
     tts,
 )
+from reelforge.errors import DocumentError, EditError, ReelforgeError
+from reelforge.model import Document
 
 
 def document_data() -> dict:

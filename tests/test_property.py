@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reelforge.errors import DocumentError
 from reelforge.document.loader import load_document, parse_json, validate_data
+from reelforge.errors import DocumentError
 
 # 80 examples keep the suite fast; REELFORGE_PROPERTY_EXAMPLES=5000 searches harder before a release.
 SETTINGS = settings(

@@ -31,20 +31,34 @@ import pysubs2  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from conftest import run_cli  # noqa: E402
-from test_timeline import FULL_SIZE, color_document, draft_size  # noqa: E402
 from mediatools import (  # noqa: E402
-    audio_samples, band_db, best_source_frame, changed, closed_port, frame_means, loudness, make_test_clip, make_test_image,
-    mean_abs_diff, onsets, probe, resize, rms_db, serving, sidecar_cues, subtitle_cues, video_frames, write_wav_tone,
+    audio_samples,
+    band_db,
+    best_source_frame,
+    changed,
+    closed_port,
+    frame_means,
+    loudness,
+    make_test_clip,
+    make_test_image,
+    mean_abs_diff,
+    onsets,
+    probe,
+    resize,
+    rms_db,
+    serving,
+    sidecar_cues,
+    subtitle_cues,
+    video_frames,
+    write_wav_tone,
 )
-from reelforge.timeline.compile import compile_timeline, frame_size  # noqa: E402
-from reelforge.document.loader import load_document  # noqa: E402
-from reelforge.resolve.media import MediaError  # noqa: E402
+from reelforge import CancelToken, Progress, RenderCancelled, RenderResult, Workspace, render  # noqa: E402
 from reelforge.model.audio import Voice  # noqa: E402
 from reelforge.model.scene import TransitionKind  # noqa: E402
-from reelforge import CancelToken, Progress, RenderCancelled, RenderResult, Workspace, render  # noqa: E402
-from reelforge.resolve.resolver import resolve_document  # noqa: E402
+from reelforge.resolve.media import MediaError  # noqa: E402
 from reelforge.speech import Speech  # noqa: E402
 from reelforge.speech.tts import synthesize  # noqa: E402
+from test_timeline import FULL_SIZE, color_document, draft_size  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

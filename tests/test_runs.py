@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from reelforge.renderers.ffmpeg import segments as segments_module
-from reelforge.renderers.ffmpeg.video import run_inputs
 from reelforge.renderers.ffmpeg.segments import MAX_RUN_SEGMENTS, ScenePart, Segment
 from reelforge.renderers.ffmpeg.segments import plan_runs as plan_with
+from reelforge.renderers.ffmpeg.video import run_inputs
 from reelforge.timebase import FrameRange, Rate
-from reelforge.timeline import Layer, Timeline, LayerVisual
+from reelforge.timeline import Layer, LayerVisual, Timeline
 
 TIMELINE = Timeline(Rate.of(30), 320, 240, 30 * 90)
 

@@ -9,9 +9,9 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from conftest import AVS_REQUEST, AVS_TEMPLATE, INVALID, SCENE_DOCUMENT, SCHEMA_FILE, case_id, invalid_cases, valid_documents
-from reelforge.errors import DocumentError
 from reelforge.document.loader import load_document, validate_data
 from reelforge.document.schema import REGENERATE_COMMAND, document_schema, schema_text
+from reelforge.errors import DocumentError
 
 # Keywords of JSON Schema 2020-12 the generator may write, plus OpenAPI's `discriminator` (an annotation that
 # validators ignore). Anything else is a keyword no validator knows, so a constraint that silently does nothing.

@@ -12,10 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reelforge.errors import DocumentError, ReelforgeError
 from reelforge.document.estimate import count_words, document_seconds
 from reelforge.document.loader import load_document, validate_data
-from reelforge.model.scene import SCENE_ID_PATTERN
 from reelforge.editing.script_import import (
     GRADIENTS,
     MAX_SCENE_WORDS,
@@ -29,6 +27,8 @@ from reelforge.editing.script_import import (
     split_narration,
     split_sentences,
 )
+from reelforge.errors import DocumentError, ReelforgeError
+from reelforge.model.scene import SCENE_ID_PATTERN
 
 ID = re.compile(SCENE_ID_PATTERN)
 

@@ -23,7 +23,6 @@ from reelforge.speech.tts.cli_commands import format_voices, run_tts  # noqa: E4
 from reelforge.speech.tts.piper_engine import TimedPhoneme  # noqa: E402
 from reelforge.workspace import Workspace  # noqa: E402
 
-
 TWO_SENTENCES = "The enormous ocean stretches beyond the horizon. Quietly, the sailors waited for morning."
 TRICKY = "Dr. Smith paid $1,200 for the ocean, view — of the bay... e.g. really!"
 

@@ -14,9 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select
 
 from editor_tui.messages import RenderFinished, RenderProgress
-from reelforge.errors import ReelforgeError
+from reelforge.errors import ReelforgeError, RenderCancelled
 from reelforge.model.output import Quality
-from reelforge.errors import RenderCancelled
 from reelforge.progress import CancelToken
 from reelforge.workspace import Workspace
 

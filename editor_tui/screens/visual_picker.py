@@ -17,8 +17,8 @@ from pydantic_core import PydanticUndefined
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, ContentSwitcher, Input, Label, OptionList, Select, TabbedContent, TabPane
 from textual.widgets.option_list import Option

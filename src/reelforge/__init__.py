@@ -9,7 +9,8 @@ The stages, each a folder: `document` (read and check what the user wrote; the m
 TTS, manim) load only when first used: importing reelforge stays cheap.
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 from typing import Any
 
 try:

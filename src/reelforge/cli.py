@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import replace
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -75,8 +75,8 @@ def _print_estimate(doc) -> None:
 
 
 def cmd_schema(args: argparse.Namespace, workspace: Workspace) -> int:
-    from reelforge.fileio import write_atomic
     from reelforge.document.schema import default_schema_path, schema_text
+    from reelforge.fileio import write_atomic
 
     text = schema_text()
     if args.write is None:
@@ -89,8 +89,8 @@ def cmd_schema(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def cmd_new(args: argparse.Namespace, workspace: Workspace) -> int:
-    from reelforge.fileio import write_atomic
     from reelforge.editing.script_import import document_from_script, read_script
+    from reelforge.fileio import write_atomic
 
     out = Path(args.output)
     if out.exists() and not args.force:

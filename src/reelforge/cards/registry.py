@@ -14,7 +14,6 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import EntryPoint, entry_points
-
 from typing import Annotated, Union
 
 from pydantic import BaseModel, Field, TypeAdapter

@@ -16,10 +16,10 @@ from typing import Protocol
 
 from pydantic import BaseModel, ValidationError
 
-from reelforge.workspace import Workspace, content_key
 from reelforge.cards.errors import CardError
 from reelforge.cards.registry import CardSpec, spec_for
 from reelforge.model.theme import Theme
+from reelforge.workspace import Workspace, content_key
 
 RENDERER_VERSION = "1"  # bump when rendered cards must change though no source file below did
 FONT_PACKAGES = ("font-roboto", "font-source-serif-pro", "font-fjallaone")

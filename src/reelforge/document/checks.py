@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from reelforge.errors import Problem
 from reelforge.document.estimate import document_seconds, estimate_scenes, scenes_seconds
+from reelforge.errors import Problem
 from reelforge.model.document import MAX_TOTAL_SECONDS, MIN_TOTAL_SECONDS, Document
 from reelforge.model.sources import Source
 

@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from reelforge.document.checks import check_document
-from reelforge.errors import DocumentError, Problem
-from reelforge.model.document import Document, DocumentFile, RenderRequest
 from reelforge.document.problems import json_kind, problems_from_validation, show_value
 from reelforge.document.upgrade import upgrade
+from reelforge.errors import DocumentError, Problem
+from reelforge.model.document import Document, DocumentFile, RenderRequest
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reelforge.errors import Problem
 from reelforge.document.jsonpath import Location, format_path, locate, wire_keys
+from reelforge.errors import Problem
 from reelforge.model.base import StrictModel
 from reelforge.model.document import DocumentFile
 

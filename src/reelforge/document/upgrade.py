@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Callable
 
+from reelforge.document.problems import show_value
 from reelforge.errors import DocumentError, Problem
 from reelforge.model.document import CURRENT_VERSION
-from reelforge.document.problems import show_value
 
 Upgrader = Callable[[dict], dict]
 

@@ -9,9 +9,9 @@ from typing import Any, Callable, Mapping
 from pydantic import BaseModel
 
 from reelforge.document.checks import check_document
-from reelforge.errors import DocumentError, EditError, Problem
 from reelforge.document.estimate import speech_seconds
 from reelforge.document.loader import validate_data
+from reelforge.errors import DocumentError, EditError, Problem
 from reelforge.model import Captions, Document, Music, Scene, Voice
 from reelforge.model.base import StrictModel
 from reelforge.model.scene import SCENE_ID_PATTERN

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Callable, Literal, NamedTuple
 
 from reelforge.document.checks import check_document
+from reelforge.document.loader import load_document
 from reelforge.editing.operations import Edit
 from reelforge.errors import EditError, Problem, ReelforgeError
 from reelforge.fileio import write_atomic
-from reelforge.document.loader import load_document
 from reelforge.model import Document, Scene
 
 HISTORY_LIMIT = 500

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from reelforge.errors import ReelforgeError
 from reelforge.document.estimate import count_words, document_seconds
+from reelforge.errors import ReelforgeError
 from reelforge.model.document import CURRENT_VERSION, MAX_SCENES, MAX_TOTAL_SECONDS, Document
 
 MAX_SCRIPT_BYTES = 1024 * 1024

@@ -7,8 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from reelforge.workspace import content_key
 from reelforge.colors import rgb
+from reelforge.workspace import content_key
 
 
 def gradient_png(colors: tuple[str, ...], angle: float, width: int, height: int, folder: Path) -> Path:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from reelforge.workspace import Workspace, content_key
 from reelforge.errors import ReelforgeError
 from reelforge.fileio import write_atomic
+from reelforge.workspace import Workspace, content_key
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 

@@ -5,7 +5,15 @@ lines and text placement are worked out here (`captions`, `text_layout`), before
 """
 
 from reelforge.timeline.tracks import (
-    AudioClip, Cue, Layer, LayerVisual, MusicMix, TextEvent, TextStyleSpec, Timeline, timeline_dict,
+    AudioClip,
+    Cue,
+    Layer,
+    LayerVisual,
+    MusicMix,
+    TextEvent,
+    TextStyleSpec,
+    Timeline,
+    timeline_dict,
 )
 
 __all__ = ["AudioClip", "Cue", "Layer", "LayerVisual", "MusicMix", "TextEvent", "TextStyleSpec", "Timeline",

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from reelforge.timeline.captions import caption_styles, scene_captions
+from reelforge.document.lengths import lay_out, video_frames
 from reelforge.model import CardVisual, ColorVisual, GradientVisual, ImageVisual, VideoVisual
 from reelforge.model.blocks import AudioBlock, CardBlock, ImageBlock, TextBlock, VideoBlock
-from reelforge.document.lengths import lay_out, video_frames
 from reelforge.resolve.resolver import ResolvedDocument, ResolvedScene
-from reelforge.timeline.text_layout import TextLayout
 from reelforge.timebase import FrameRange, to_fraction
-from reelforge.timeline import AudioClip, Layer, MusicMix, Timeline, LayerVisual
+from reelforge.timeline import AudioClip, Layer, LayerVisual, MusicMix, Timeline
+from reelforge.timeline.captions import caption_styles, scene_captions
+from reelforge.timeline.text_layout import TextLayout
 
 DRAFT_SCALE = Fraction(1, 2)
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from reelforge.workspace import content_key
-from reelforge.timeline.captions import ass_escape
 from reelforge.fonts import family_name
 from reelforge.model.text import Placement, TextStyle
 from reelforge.model.theme import Theme
 from reelforge.timebase import FrameRange, Rate
 from reelforge.timeline import TextEvent, TextStyleSpec
+from reelforge.timeline.captions import ass_escape
+from reelforge.workspace import content_key
 
 ANCHOR_ALIGNMENT = {
     "bottom_left": 1, "bottom": 2, "bottom_right": 3,

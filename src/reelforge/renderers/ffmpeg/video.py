@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from reelforge.timeline.captions import build_ass
-from reelforge.renderers.ffmpeg.segments import Segment
 from reelforge.colors import ffmpeg_color
+from reelforge.renderers.ffmpeg.segments import Segment
 from reelforge.timebase import FrameRange, Rate, seconds_str
-from reelforge.timeline import Layer, Timeline, LayerVisual
+from reelforge.timeline import Layer, LayerVisual, Timeline
+from reelforge.timeline.captions import build_ass
 
 # Where a segment's first frame sits on the clock of its subtitle file: far enough in that lines which began in
 # earlier segments keep non-negative times (ASS has none below zero).

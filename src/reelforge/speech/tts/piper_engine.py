@@ -95,8 +95,8 @@ class LoadedVoice:
 
         import numpy as np
 
-        from reelforge.workspace import content_key
         from reelforge.fileio import write_atomic
+        from reelforge.workspace import content_key
 
         path = None
         if sentence_dir is not None:

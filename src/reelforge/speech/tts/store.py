@@ -9,9 +9,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from reelforge.workspace import content_key
 from reelforge.fileio import write_atomic
 from reelforge.speech import Speech, WordTiming
+from reelforge.workspace import content_key
 
 FORMAT_VERSION = 1  # bump when the audio or the timing method changes: old entries are then never hit
 
