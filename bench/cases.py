@@ -51,7 +51,6 @@ class FfmpegLog:
 
         pipeline.run_ffmpeg = timed(pipeline.run_ffmpeg)
         ffmpeg_audio.run_ffmpeg = timed(ffmpeg_audio.run_ffmpeg)
-        ffmpeg_audio.run_ffmpeg_loglevel_info = timed(ffmpeg_audio.run_ffmpeg_loglevel_info, "loudness measure")
 
     def reset(self) -> None:
         self.calls.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,12 @@ class EditorApp(App[int]):
         self.autosave_seconds = autosave_seconds
         self.disk_poll_seconds = disk_poll_seconds
         self.state: EditorState | None = EditorState.open(self.path) if self.path.exists() else None
-        self.work_dir = Path(tempfile.mkdtemp(prefix="reelforge-editor-"))
+        # Previews go to a work folder of the workspace, removed on every way out (finish, unmount, run_editor's
+        # end) and, should the editor be killed, by the next render's or editor's sweep.
+        self.workspace.sweep_work()
+        sweep_old_temp_folders()
+        self._work = self.workspace.work_folder("editor-")
+        self.work_dir = self._work.path
         if keymap:
             self.set_keymap(keymap)
 
@@ -89,7 +95,7 @@ class EditorApp(App[int]):
         from editor_tui.screens.new_project import NewProjectScreen
         from reelforge.speech.tts import list_voices
 
-        voices = [voice.voice_id for voice in list_voices()]
+        voices = [voice.voice_id for voice in list_voices(self.workspace.voices)]
         self.push_screen(NewProjectScreen(self.path.name, self.path.stem.replace("-", " ").replace("_", " "), voices),
                          self._create_project)
 
@@ -112,8 +118,34 @@ class EditorApp(App[int]):
             editor.action_quit_editor()
 
     def finish(self, code: int = 0) -> None:
-        shutil.rmtree(self.work_dir, ignore_errors=True)
+        self.release_work()
         self.exit(code)
+
+    def release_work(self) -> None:
+        """Remove the editor's work folder (previews); safe to call more than once."""
+        self._work.release()
+
+    def on_unmount(self) -> None:
+        self.release_work()
+
+
+OLD_TEMP_PREFIX = "reelforge-editor-"  # where editors before the workspace kept previews
+OLD_TEMP_AGE = 24 * 3600.0
+
+
+def sweep_old_temp_folders() -> None:
+    """Remove the preview folders older editors left in the system's temporary folder (a day old or more)."""
+    folder = Path(tempfile.gettempdir())
+    try:
+        candidates = list(folder.glob(f"{OLD_TEMP_PREFIX}*"))
+    except OSError:
+        return
+    for candidate in candidates:
+        try:
+            if candidate.is_dir() and time.time() - candidate.stat().st_mtime > OLD_TEMP_AGE:
+                shutil.rmtree(candidate, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def run_editor(path: Path, workspace: Workspace | None = None) -> int:
@@ -132,5 +164,8 @@ def run_editor(path: Path, workspace: Workspace | None = None) -> int:
     except ReelforgeError as exc:
         print(f"{path}: {exc}", file=sys.stderr)
         return exc.exit_code
-    code = app.run()
+    try:
+        code = app.run()
+    finally:
+        app.release_work()
     return code if isinstance(code, int) else 0

@@ -348,6 +348,16 @@ class EditorState:
         self.remove_autosave()
         return event
 
+    def save_as(self, path: Path) -> ProjectEvent:
+        """Save to another file, which becomes the project's file (the old file and its autosave are left as they
+        were on disk, the autosave removed)."""
+        old_autosave = autosave_path(self.path)
+        event = self.project.save(path)
+        self.disk = DiskStamp.of(self.path)
+        old_autosave.unlink(missing_ok=True)
+        self.remove_autosave()
+        return event
+
     def autosave_payload(self) -> tuple[Path, str] | None:
         """The autosave to write now (path and text), or None when there is nothing new since the last one."""
         if not self.dirty or self.autosave_revision == self.edits:

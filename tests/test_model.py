@@ -753,13 +753,17 @@ class TestChecks:
         document_path.write_text(json.dumps(data))
         assert [p.path for p in load_document(document_path).warnings] == ["scenes[0].visual.source.path"]
 
-    def test_names_too_long_for_the_file_system_are_missing_not_a_crash(self, tmp_path):
+    def test_names_too_long_for_any_file_system_are_errors_not_a_crash(self, tmp_path):
         data = copy.deepcopy(AVS_TEMPLATE)
-        data["blocks"][1]["source"] = {"uploadName": "é" * 250}
+        data["blocks"][1]["source"] = {"uploadName": "é" * 200}  # 400 bytes of UTF-8
         data["blocks"][3]["source"] = {"path": "/".join(["x" * 300] * 3)}
         document_path = tmp_path / "doc.json"
         document_path.write_text(json.dumps(data))
-        assert len(load_document(document_path).warnings) == 2
+        with pytest.raises(DocumentError) as caught:
+            load_document(document_path)
+        problems = {problem.path: problem.message for problem in caught.value.problems}
+        assert set(problems) == {"blocks[1].source.uploadName", "blocks[3].source.path"}
+        assert "400 bytes long; file systems allow 255" in problems["blocks[1].source.uploadName"]
 
     def test_errors_from_checks_stop_loading(self, tmp_path):
         data = copy.deepcopy(SCENE_DOCUMENT)

@@ -21,6 +21,7 @@ from editor_tui.widgets.scene_form import FormError, SceneForm
 from editor_tui.widgets.scene_list import SceneList
 from reelforge import edit
 from reelforge.errors import EditError, ReelforgeError
+from reelforge.fileio import WriteError
 
 if TYPE_CHECKING:
     from editor_tui.app import EditorApp
@@ -399,9 +400,39 @@ class EditorScreen(Screen):
             self.app.push_screen(ConfirmScreen(question, yes="Overwrite", no="Cancel", title="Changed on disk"),
                                  self._overwrite_answer)
             return
+        except WriteError as exc:
+            if exc.read_only:
+                self._ask_save_as(f"{self.state.path.name} is read-only, so it was not changed. Save the project "
+                                  "to another file?")
+                return
+            self.notify(str(exc), title="Not saved", severity="error")
+            return
         except ReelforgeError as exc:
             self.notify(str(exc), title="Not saved", severity="error")
             return
+        self._saved()
+
+    def _ask_save_as(self, reason: str) -> None:
+        from editor_tui.screens.save_as import SaveAsScreen, suggested_copy
+
+        self.app.push_screen(SaveAsScreen(reason, suggested_copy(self.state.path)), self._save_as_answer)
+
+    def _save_as_answer(self, path: Path | None) -> None:
+        if path is None:
+            self.notify("not saved", severity="warning")
+            return
+        try:
+            self.state.save_as(path)
+        except WriteError as exc:
+            if exc.read_only:
+                self._ask_save_as(f"{path.name} is read-only too. Save somewhere else?")
+                return
+            self.notify(str(exc), title="Not saved", severity="error")
+            return
+        except ReelforgeError as exc:
+            self.notify(str(exc), title="Not saved", severity="error")
+            return
+        self.notify(f"saved as {self.state.path}", timeout=5)
         self._saved()
 
     def _overwrite_answer(self, overwrite: bool | None) -> None:

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
 from reelforge import __version__
-from reelforge.errors import DocumentError, ReelforgeError
+from reelforge.errors import DocumentError, ReelforgeError, RenderCancelled, UsageError
 from reelforge.workspace import Workspace
 
 EXIT_OK = 0
@@ -94,7 +96,11 @@ def cmd_new(args: argparse.Namespace, workspace: Workspace) -> int:
 
     out = Path(args.output)
     if out.exists() and not args.force:
-        raise ReelforgeError(f"{out} exists; pass --force to overwrite it")
+        raise UsageError(f"{out} exists; pass --force to overwrite it")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"cannot make the folder {out.parent}: {error.strerror or error}") from None
     text = read_script(Path(args.from_text))
     document = document_from_script(
         text, name=args.name, default_name=Path(args.from_text).stem, aspect_ratio=args.aspect, voice_id=args.voice
@@ -293,23 +299,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: everything that stops cleanly on Ctrl-C stops cleanly on it too."""
+
+
+def _on_sigterm(_signum: int, _frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # file names with undecodable bytes must not crash a report line
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None
+    try:
+        return _run(args)
+    except Terminated:  # between commands' own handling (e.g. while reporting)
+        print("reelforge: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args, Workspace.from_environment())
     except DocumentError as error:
         _print_problems(getattr(args, "file", None) or "reelforge", error)
         return error.exit_code
     except ReelforgeError as error:
+        if isinstance(error, RenderCancelled) and isinstance(error.__context__, Terminated):
+            print("reelforge: terminated: the render was stopped and nothing was written", file=sys.stderr)
+            return EXIT_TERMINATED
         print(f"reelforge: error: {error}", file=sys.stderr)
         return error.exit_code
+    except Terminated:
+        print("reelforge: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("reelforge: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as error:  # the last line of defence: a bug, reported in one line
         if os.environ.get("REELFORGE_DEBUG"):
             raise

@@ -38,6 +38,12 @@ class DocumentError(ReelforgeError):
         super().__init__(str(first) if len(problems) == 1 else f"{first} (and {len(problems) - 1} more)")
 
 
+class UsageError(ReelforgeError):
+    """An argument that cannot work (a time past the end, a missing option value); the message says why."""
+
+    exit_code = 2
+
+
 class EditError(ReelforgeError):
     """An edit operation was refused; the project is unchanged."""
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelforge.errors import ReelforgeError
+from reelforge.fileio import WriteError, check_writable
 from reelforge.progress import CancelToken, Progress, ProgressCallback, RenderResult
 from reelforge.workspace import Workspace
 
@@ -145,7 +146,14 @@ def run(job: RenderJob, workspace: Workspace, *, on_progress: ProgressCallback |
     RenderError (ffmpeg or a card failed) or RenderCancelled; an existing output is untouched by a failure."""
     from reelforge.renderers import get_backend
 
-    get_backend(job.backend)  # an unknown backend fails before any narration is spoken
+    get_backend(job.backend)  # an unknown backend or an output that cannot be written fails before any work
+    if job.output is not None:
+        output = Path(job.output)
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise WriteError(output, f"cannot make its folder ({error.strerror or error})") from None
+        check_writable(output)
     if cancel is not None:
         cancel.raise_if_cancelled()
     return render_prepared(prepare(job, workspace, on_progress=on_progress, cancel=cancel), workspace,

@@ -39,24 +39,36 @@ ProgressCallback = Callable[[Progress], None]
 
 
 class CancelToken:
-    """Set it (from any thread, or a signal handler) to stop a render at once."""
+    """Set it (from any thread, or a signal handler) to stop a render at once.
 
-    def __init__(self) -> None:
+    A token made with a `parent` is also cancelled when its parent is: a render stops its own remaining work
+    through such a token when one part fails, without cancelling the caller's token."""
+
+    def __init__(self, parent: "CancelToken | None" = None) -> None:
         self._event = threading.Event()
+        self.parent = parent
 
     def cancel(self) -> None:
         self._event.set()
 
     @property
     def cancelled(self) -> bool:
-        return self._event.is_set()
+        return self._event.is_set() or (self.parent is not None and self.parent.cancelled)
 
     def wait(self, timeout: float) -> bool:
         """Sleep up to `timeout` seconds; True as soon as the token is cancelled."""
-        return self._event.wait(timeout)
+        if self.parent is None:
+            return self._event.wait(timeout)
+        deadline = time.monotonic() + timeout
+        while not self.cancelled:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._event.wait(min(left, 0.05))
+        return True
 
     def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
+        if self.cancelled:
             raise RenderCancelled()
 
 

@@ -8,11 +8,14 @@ bytes (`ContentHasher`), never by their path, so a moved project or a copied cac
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +119,81 @@ def _remember(memo: Path, digest: str) -> None:
         pass
 
 
+LOCK_NAME = ".lock"
+# A folder without a lock file was made by an older reelforge or its process died between mkdir and the lock.
+UNLOCKED_FOLDER_AGE = 600.0
+# A folder whose lock can be taken is left alone this long after it was made (its owner may be about to lock it).
+YOUNGEST_SWEPT = 30.0
+
+
+class WorkFolder:
+    """A temporary folder that is locked while its owner lives: `release()` (or the `with` block) removes it,
+    and if the owner is killed, the lock goes with the process and the next sweep removes the folder."""
+
+    def __init__(self, path: Path, lock_fd: int):
+        self.path = path
+        self._lock_fd: int | None = lock_fd
+
+    @classmethod
+    def create(cls, parent: Path, prefix: str) -> "WorkFolder":
+        parent.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+        fd = os.open(path / LOCK_NAME, os.O_CREAT | os.O_WRONLY, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return cls(path, fd)
+
+    def release(self) -> None:
+        """Remove the folder and everything in it (once; later calls do nothing)."""
+        if self._lock_fd is None:
+            return
+        shutil.rmtree(self.path, ignore_errors=True)
+        os.close(self._lock_fd)
+        self._lock_fd = None
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+
+
+def sweep_work_folders(parent: Path) -> list[Path]:
+    """Remove the folders under `parent` whose owner is gone (their lock can be taken), and old unlocked ones."""
+    removed = []
+    try:
+        folders = [path for path in parent.iterdir() if path.is_dir()]
+    except OSError:
+        return removed
+    for folder in folders:
+        lock = folder / LOCK_NAME
+        try:
+            fd = os.open(lock, os.O_RDONLY)
+        except FileNotFoundError:
+            try:
+                stale = time.time() - folder.stat().st_mtime > UNLOCKED_FOLDER_AGE
+            except OSError:
+                continue
+            if stale:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+            continue
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            young = time.time() - os.fstat(fd).st_mtime < YOUNGEST_SWEPT
+        except OSError:
+            continue  # held: a render in progress
+        finally:
+            os.close(fd)  # releases the lock we may have taken
+        if young:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 @dataclass(frozen=True)
 class Workspace:
     """The folders one render (or one job of the service) works in.
@@ -160,10 +238,14 @@ class Workspace:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def work_folder(self, prefix: str) -> Path:
-        """A new, empty temporary folder under `work` (the caller removes it)."""
-        self.work.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=prefix, dir=self.work))
+    def work_folder(self, prefix: str) -> "WorkFolder":
+        """A new, empty temporary folder under `work`, held (locked) until `release()`; use it as a context
+        manager for work that ends in one call. A folder whose process died is removed by `sweep_work`."""
+        return WorkFolder.create(self.work, prefix)
+
+    def sweep_work(self) -> list[Path]:
+        """Remove the work folders (and the pieces in them) that processes killed mid-render left behind."""
+        return sweep_work_folders(self.work)
 
     def file_hash(self, path: Path) -> str:
         """The content hash of a file (computed once per version of it; see ContentHasher)."""

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from reelforge.cards.errors import CardError
 from reelforge.cards.registry import CardSpec, spec_for
 from reelforge.model.theme import Theme
+from reelforge.process import start_child, stop_child
 from reelforge.workspace import Workspace, content_key
 
 RENDERER_VERSION = "1"  # bump when rendered cards must change though no source file below did
@@ -161,8 +162,8 @@ def _worker_env(workspace: Workspace) -> dict[str, str]:
 
 def _run_worker(request: dict, kind: str, cancel: Cancel | None, workspace: Workspace) -> dict:
     command = [sys.executable, "-m", "reelforge.cards.worker", json.dumps(request)]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, encoding="utf-8", errors="replace", env=_worker_env(workspace))
+    process = start_child(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, encoding="utf-8", errors="replace", env=_worker_env(workspace))
     try:
         while True:
             try:
@@ -170,14 +171,12 @@ def _run_worker(request: dict, kind: str, cancel: Cancel | None, workspace: Work
                 break
             except subprocess.TimeoutExpired:
                 if cancel is not None and cancel.cancelled:
-                    process.kill()
+                    stop_child(process)
                     process.communicate()
                     getattr(cancel, "raise_if_cancelled", lambda: None)()  # the pipeline's own cancel error
                     raise CardError(f"{kind} card: render cancelled", kind=kind) from None
     except BaseException:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+        stop_child(process)
         raise
     if process.returncode != 0:
         tail = "\n".join(line for line in stderr.strip().splitlines()[-ERROR_LINES:])

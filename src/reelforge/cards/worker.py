@@ -47,7 +47,7 @@ class FrameSink:
     """
 
     def __init__(self, path: Path, width: int, height: int, fps: int, frames: int, transparent: bool):
-        from reelforge.process import ffmpeg_exe
+        from reelforge.process import ffmpeg_exe, start_child
 
         self.path, self.width, self.height, self.frames, self.transparent = path, width, height, frames, transparent
         self.count = 0  # frames accounted for: sent, or pending as repeats of the last picture
@@ -61,8 +61,7 @@ class FrameSink:
             "-c:v", "qtrle", "-pix_fmt", "argb" if transparent else "rgb24", "-g", str(max(fps * 2, 1)),
             "-f", "mov", str(path),
         ]
-        self._ffmpeg = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                        stderr=self._log, bufsize=0)
+        self._ffmpeg = start_child(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log, bufsize=0)
 
     def write(self, rgba: np.ndarray, repeat: int = 1) -> None:
         repeat = min(repeat, self.frames - self.count)

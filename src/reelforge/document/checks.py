@@ -20,6 +20,7 @@ def assets_folder(document: Document, base_dir: Path, assets: Path | None = None
 
 def check_document(document: Document, *, base_dir: Path | None = None, assets: Path | None = None) -> list[Problem]:
     problems = list(_duplicate_ids(document))
+    problems += _long_names(document)
     problems += _timing(document)
     if base_dir is not None or assets is not None:
         folder = assets_folder(document, base_dir or Path.cwd(), assets)
@@ -66,10 +67,21 @@ def _timing(document: Document) -> list[Problem]:
                 ))
     total = document_seconds(document)
     if total > MAX_TOTAL_SECONDS:
-        problems.append(Problem("", f"the video would last {total:.0f} s; the limit is {MAX_TOTAL_SECONDS:.0f} s"))
+        problems.append(Problem("", f"the video would last {_seconds_beyond(total, MAX_TOTAL_SECONDS)} s; "
+                                    f"the limit is {MAX_TOTAL_SECONDS:g} s"))
     elif total < MIN_TOTAL_SECONDS:
-        problems.append(Problem("", f"the video would last {total:.2f} s; it must last at least {MIN_TOTAL_SECONDS:.0f} s"))
+        problems.append(Problem("", f"the video would last {_seconds_beyond(total, MIN_TOTAL_SECONDS)} s; "
+                                    f"it must last at least {MIN_TOTAL_SECONDS:g} s"))
     return problems
+
+
+def _seconds_beyond(seconds: float, limit: float) -> str:
+    """`seconds` with the fewest decimals (up to 6) that still show it differs from `limit` (600.4, not 600)."""
+    for decimals in range(7):
+        text = f"{seconds:.{decimals}f}"
+        if float(text) != limit:
+            return text
+    return f"{seconds:.3f}"
 
 
 def _document_end(document: Document) -> float | None:
@@ -97,8 +109,34 @@ def iter_sources(document: Document) -> Iterator[tuple[str, Source]]:
         yield "music.source", document.music.source
 
 
+NAME_MAX_BYTES = 255  # the longest name (one path component) Linux file systems store
+PATH_MAX_BYTES = 4095
+
+
+def too_long_name(path: str) -> str | None:
+    """Why no file system can hold `path` (a component over 255 bytes, or the whole over 4095), or None."""
+    encoded = [part.encode("utf-8", "surrogatepass") for part in path.split("/")]
+    longest = max(encoded, key=len, default=b"")
+    if len(longest) > NAME_MAX_BYTES:
+        return (f"the file name {longest[:40].decode('utf-8', 'replace')!r}... is {len(longest)} bytes long; "
+                f"file systems allow {NAME_MAX_BYTES}")
+    if sum(len(part) + 1 for part in encoded) > PATH_MAX_BYTES:
+        return f"the path is longer than the {PATH_MAX_BYTES} bytes file systems allow"
+    return None
+
+
+def _long_names(document: Document) -> Iterator[Problem]:
+    for path, source in iter_sources(document):
+        for key, value in (("uploadName", source.upload_name), ("path", source.path)):
+            problem = too_long_name(value) if value is not None else None
+            if problem:
+                yield Problem(f"{path}.{key}", problem)
+
+
 def _missing_files(document: Document, assets: Path, base_dir: Path) -> Iterator[Problem]:
     for path, source in iter_sources(document):
+        if (source.upload_name and too_long_name(source.upload_name)) or (source.path and too_long_name(source.path)):
+            continue  # an error already (_long_names)
         if source.upload_name is not None and not _is_file(assets / source.upload_name):
             yield Problem(f"{path}.uploadName", f"{source.upload_name!r} is not in the assets folder {assets}", "warning")
         elif source.path is not None and not _is_file(base_dir / source.path):

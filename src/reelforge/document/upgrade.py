@@ -42,7 +42,7 @@ def upgrade(data: dict, upgrades: dict[str, tuple[str, Upgrader]] | None = None,
     while version != current:
         if version not in chain:
             known = sorted({current, *chain})
-            if version.isdigit() and current.isdigit() and int(version) > int(current):
+            if _is_number(version) and _is_number(current) and int(version) > int(current):
                 message = f"version {version} is newer than this reelforge understands (up to {current}): upgrade reelforge"
             else:
                 message = f"unknown version {show_value(version)}; known versions: {', '.join(known)}"
@@ -54,6 +54,11 @@ def upgrade(data: dict, upgrades: dict[str, tuple[str, Upgrader]] | None = None,
         data = _with_version(step(data), path, target)
         version = target
     return data
+
+
+def _is_number(version: str) -> bool:
+    """Whether a version is a plain number of ASCII digits ("12"; not "²" or "①", which str.isdigit accepts)."""
+    return version.isascii() and version.isdigit()
 
 
 def _with_version(data: dict, path: str, version: str) -> dict:

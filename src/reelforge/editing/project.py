@@ -11,8 +11,8 @@ from typing import Callable, Literal, NamedTuple
 from reelforge.document.checks import check_document
 from reelforge.document.loader import load_document
 from reelforge.editing.operations import Edit
-from reelforge.errors import EditError, Problem, ReelforgeError
-from reelforge.fileio import write_atomic
+from reelforge.errors import EditError, Problem
+from reelforge.fileio import WriteError, write_atomic
 from reelforge.model import Document, Scene
 
 HISTORY_LIMIT = 500
@@ -262,8 +262,8 @@ class Project:
         target = self._path if path is None else Path(path)
         try:
             write_atomic(target, document_json(self._document), keep_backup=True)
-        except OSError as exc:
-            raise ReelforgeError(f"cannot save {target}: {exc.strerror or exc}") from None
+        except WriteError as error:
+            raise WriteError(target, error.reason, verb="save", read_only=error.read_only) from None
         self._path = target
         self._saved_revision = self._revision
         event = ProjectEvent("save", f"save {target}")

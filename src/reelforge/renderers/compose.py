@@ -15,7 +15,7 @@ import numpy as np
 
 from reelforge.colors import rgb
 from reelforge.errors import RenderError
-from reelforge.process import ffmpeg_exe
+from reelforge.process import ffmpeg_exe, start_child, stop_child
 from reelforge.timeline import Layer, LayerVisual, Timeline
 from reelforge.workspace import Workspace
 
@@ -269,10 +269,13 @@ class _TextRenderer:
         layer = (f"s={w}x{h}:r={rate.ffmpeg()},format=rgb24,trim=end_frame={remaining},"
                  f"settb=1/1000000,setpts=PTS+{start_us},ass=filename=text.ass:fontsdir='{fonts}'")
         graph = f"color=c=black:{layer}[b];color=c=white:{layer}[w];[b][w]hstack"
-        self._process = subprocess.Popen(
+        # Not tied to the starting thread's life (frames may be asked for from any thread): it streams to a pipe
+        # and gets SIGPIPE as soon as the reader is gone.
+        self._process = start_child(
             [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", graph,
              "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
-            cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=fontconfig_env(self.workspace))
+            cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=fontconfig_env(self.workspace),
+            dies_with_parent=False)
         self._next = index
 
     def frame(self, index: int) -> np.ndarray | None:
@@ -304,8 +307,7 @@ class _TextRenderer:
 
     def close(self) -> None:
         if self._process is not None:
-            self._process.kill()
-            self._process.wait()
+            stop_child(self._process)
             for stream in (self._process.stdout, self._process.stderr):
                 if stream is not None:
                     stream.close()

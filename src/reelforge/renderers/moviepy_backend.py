@@ -6,19 +6,18 @@ from the shared audio pass (mix, ducking, loudness), so both backends sound the 
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import weakref
 from pathlib import Path
 
 from reelforge.errors import RenderCancelled
+from reelforge.fileio import atomic_output, sweep_partials
 from reelforge.progress import CancelToken, Progress, ProgressCallback, RenderResult
 from reelforge.renderers.compose import Compositor
 from reelforge.renderers.ffmpeg.audio import render_audio
 from reelforge.renderers.ffmpeg.video import ENCODER
 from reelforge.timeline import Timeline
-from reelforge.workspace import Workspace
+from reelforge.workspace import WorkFolder, Workspace
 
 
 def timeline_clip(timeline: Timeline, workspace: Workspace, *, with_audio: bool = True):
@@ -28,11 +27,12 @@ def timeline_clip(timeline: Timeline, workspace: Workspace, *, with_audio: bool 
     compositor and removes the clip's work folder (garbage collection does so too, for a clip never closed)."""
     from moviepy import AudioFileClip, VideoClip
 
-    workdir = workspace.work_folder("moviepy-clip-")
+    folder = workspace.work_folder("moviepy-clip-")
+    workdir = folder.path
     try:
         compositor = Compositor(timeline, workdir, workspace)
     except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
+        folder.release()
         raise
     fps = float(timeline.rate.value)
 
@@ -46,27 +46,27 @@ def timeline_clip(timeline: Timeline, workspace: Workspace, *, with_audio: bool 
 
         def close(self) -> None:
             super().close()
-            _release(compositor, workdir)
+            _release(compositor, folder)
 
     clip = ReelClip(frame_function=frame_function, duration=float(timeline.duration)).with_fps(fps)
     # Copies of the clip (moviepy's with_* methods make them) share the compositor: the work folder goes when
     # the last of them is gone, if no one closed them.
-    weakref.finalize(compositor, shutil.rmtree, workdir, True)
+    weakref.finalize(compositor, folder.release)
     if with_audio and timeline.audio:
         audio_path = workdir / "audio.m4a"
         try:
             render_audio(timeline, workdir, audio_path)
         except BaseException:
-            _release(compositor, workdir)
+            _release(compositor, folder)
             raise
         clip = clip.with_audio(AudioFileClip(str(audio_path)).with_duration(float(timeline.duration)))
     clip.compositor = compositor  # type: ignore[attr-defined]
     return clip
 
 
-def _release(compositor: Compositor, workdir: Path) -> None:
+def _release(compositor: Compositor, folder: WorkFolder) -> None:
     compositor.close()
-    shutil.rmtree(workdir, ignore_errors=True)
+    folder.release()
 
 
 def render_moviepy(
@@ -86,8 +86,8 @@ def render_moviepy(
     cancel = cancel or CancelToken()
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    workdir = workspace.work_folder("moviepy-")
-    temp_out = out.with_name(f".{out.name}.{os.getpid()}.partial.mp4")
+    sweep_partials(out.parent, out.name)
+    workspace.sweep_work()
     started = time.monotonic()
 
     class _Logger(ProgressBarLogger):
@@ -100,7 +100,8 @@ def render_moviepy(
                 on_progress(Progress(fraction, "video", eta))
 
     try:
-        with timeline_clip(timeline, workspace) as clip:
+        with workspace.work_folder("moviepy-") as workdir, atomic_output(out, suffix=".mp4") as temp_out, \
+                timeline_clip(timeline, workspace) as clip:
             preset, crf = ENCODER[quality]
             clip.write_videofile(
                 str(temp_out), fps=float(timeline.rate.value), codec="libx264", preset=preset, audio_codec="aac",
@@ -108,12 +109,8 @@ def render_moviepy(
                 ffmpeg_params=["-pix_fmt", "yuv420p", "-crf", str(crf), "-movflags", "+faststart"],
                 logger=_Logger(), temp_audiofile_path=str(workdir),
             )
-        cancel.raise_if_cancelled()
-        os.replace(temp_out, out)
+            cancel.raise_if_cancelled()
         return RenderResult(out, float(timeline.duration), timeline.width, timeline.height, out.stat().st_size,
                             {"moviepy": time.monotonic() - started}, 0, 0)
     except KeyboardInterrupt:
         raise RenderCancelled("render interrupted") from None
-    finally:
-        temp_out.unlink(missing_ok=True)
-        shutil.rmtree(workdir, ignore_errors=True)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
-from reelforge.errors import ReelforgeError
+from reelforge.errors import UsageError
 from reelforge.job import RenderJob, prepare
 from reelforge.workspace import Workspace
 
@@ -21,17 +20,15 @@ def render_frame(job: RenderJob, at_seconds: float, out_path: str | Path, worksp
     timeline = prepare(job, workspace).timeline
     duration = float(timeline.duration)
     if not 0 <= at_seconds <= duration:
-        raise ReelforgeError(f"--at {at_seconds:g} s is outside the video (0 to {duration:.2f} s)")
+        raise UsageError(f"--at {at_seconds:g} s is outside the video, which lasts {duration:.2f} s "
+                         f"(give 0 to {duration:.2f})")
     index = min(timeline.rate.frames(at_seconds, rounding="floor"), timeline.frames - 1)
-    workdir = workspace.work_folder("frame-")
-    try:
+    with workspace.work_folder("frame-") as workdir:
         compositor = Compositor(timeline, workdir, workspace)
         try:
             pixels = compositor.frame(index)
         finally:
             compositor.close()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
     out = Path(out_path)

@@ -12,6 +12,9 @@ from reelforge.fileio import write_atomic
 from reelforge.workspace import Workspace, content_key
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+# Most pixels a picture may have: a 10000x10000 PNG of 316 KB decodes into 400 MB of frame. 50 MP is more
+# than a 45 MP camera gives and eight times a 4K frame.
+MAX_PIXELS = 50_000_000
 
 
 class MediaError(ReelforgeError):
@@ -65,9 +68,28 @@ def probe(path: Path, where: str, workspace: Workspace | None = None) -> MediaIn
     return info
 
 
+def _check_picture_size(path: Path, where: str) -> None:
+    """Refuse a picture of more than MAX_PIXELS, from its header alone (before anything decodes it)."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below is ours
+            with Image.open(path) as image:
+                width, height = image.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return  # not a picture Pillow knows: the probe below says what it is
+    if width * height > MAX_PIXELS:
+        raise MediaError(f"{where}: {path.name} is {width}x{height} ({width * height / 1e6:.0f} megapixels); "
+                         f"the limit is {MAX_PIXELS / 1e6:.0f}: make it smaller first")
+
+
 def read_streams(path: Path, where: str) -> MediaInfo:
     import av
 
+    _check_picture_size(path, where)
     try:
         with av.open(str(path)) as container:
             video = container.streams.video[0] if container.streams.video else None
@@ -84,6 +106,9 @@ def read_streams(path: Path, where: str) -> MediaInfo:
             is_image = video is not None and audio is None and (
                 path.suffix.lower() in IMAGE_SUFFIXES or container.format.name.endswith("_pipe") or container.format.name == "image2"
             )
+            if video is not None and (video.codec_context.width or 0) * (video.codec_context.height or 0) > MAX_PIXELS:
+                raise MediaError(f"{where}: {path.name} is {video.codec_context.width}x{video.codec_context.height}; "
+                                 f"the limit is {MAX_PIXELS / 1e6:.0f} megapixels a frame")
             if video is not None:
                 # Decode one frame: catches truncated or corrupt files that parse but do not play.
                 next(container.decode(video=0))

@@ -44,14 +44,14 @@ class SourceResolver:
     def path(self, source: Source, where: str) -> Path:
         if source.upload_name is not None:
             path = self.assets / source.upload_name
-            if not path.is_file():
+            if not _is_file(path, f"{where}.uploadName"):
                 raise MediaError(f"{where}.uploadName: {source.upload_name!r} is not in the assets folder {self.assets}")
             return path
         if source.path is not None:
-            path = (self.base_dir / source.path).resolve()
-            if not path.is_file():
+            path = self.base_dir / source.path
+            if not _is_file(path, f"{where}.path"):
                 raise MediaError(f"{where}.path: file not found: {path}")
-            return path
+            return path.resolve()
         return fetch_url(source.url or "", f"{where}.url", self.workspace)
 
     def media(self, source: Source, where: str) -> MediaInfo:
@@ -65,6 +65,19 @@ class SourceResolver:
                     raise
                 self._probed[path] = probe(path, where, self.workspace)  # again, for the message with this use's JSON path
         return self._probed[path]
+
+
+def _is_file(path: Path, where: str) -> bool:
+    """Whether `path` is a file; a name no file system can hold is a MediaError at `where`."""
+    from reelforge.document.checks import too_long_name
+
+    problem = too_long_name(str(path))
+    if problem:
+        raise MediaError(f"{where}: {problem}")
+    try:
+        return path.is_file()
+    except (OSError, ValueError) as error:
+        raise MediaError(f"{where}: cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
 
 
 def file_sources(document: Document) -> list[Source]:

@@ -136,26 +136,11 @@ LIMITER = "alimiter=limit=0.7943:attack=3:release=60:level=false:asc=1"
 
 def measure_loudness(path: Path, chain: str, workdir: Path, cancel: CancelToken | None) -> dict:
     """Integrated loudness (LUFS) and true peak (dBTP) of `path` after the filter `chain` (EBU R128)."""
-    stderr = run_ffmpeg_loglevel_info(
-        ["-i", str(path), "-af", f"{chain},ebur128=peak=true:framelog=quiet", "-f", "null", "-"], workdir, cancel)
+    stderr = run_ffmpeg(["-i", str(path), "-af", f"{chain},ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+                        cwd=workdir, cancel=cancel, what="loudness measure", loglevel="info")
     summary = stderr[stderr.rfind("Summary:"):]
     loudness = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
     peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
     if not loudness:
         raise RenderError("loudness analysis printed no measurement")
     return {"input_i": float(loudness.group(1)), "input_tp": float(peak.group(1)) if peak else float("-inf")}
-
-
-def run_ffmpeg_loglevel_info(args: list[str], workdir: Path, cancel: CancelToken | None) -> str:
-    """Run ffmpeg keeping filter reports (loudnorm prints its JSON at info level)."""
-    import subprocess
-
-    from reelforge.process import ffmpeg_exe
-
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *args], cwd=workdir,
-                            capture_output=True, text=True, errors="replace")
-    if result.returncode != 0:
-        raise RenderError(f"loudness analysis failed: {result.stderr.strip().splitlines()[-1:]}")
-    return result.stderr

@@ -113,15 +113,22 @@ class GraphBuilder:
         still = LayerVisual("image", path=png, fit="cover", motion=visual.motion, motion_amount=visual.motion_amount)
         return self._image(still, layer_frames, offset, frames)
 
-    def _fit(self, label_in: str, fit: str, scale: int = 1) -> str:
+    def _fit(self, label_in: str, fit: str, scale: int = 1, media_size: tuple[int, int] | None = None) -> str:
         """Cover (crop) or contain (over a blurred fill of itself) at `scale` × the frame size."""
         w, h = self.timeline.width * scale, self.timeline.height * scale
         out = self.label()
+        if media_size is not None and min(media_size) < 2:
+            # A source a pixel wide or high: 4:2:0 pictures are cropped in steps of two pixels, so give it two.
+            grown = self.label()
+            self.chains.append(f"[{label_in}]scale=w='max(iw,2)':h='max(ih,2)':flags=neighbor[{grown}]")
+            label_in = grown
         if fit == "cover":
             # Crop the source to the frame's shape first, then scale: far fewer pixels to scale than
             # scaling the whole source up and cropping (a 16:9 clip into 9:16 scales a third as much).
+            # At least two pixels each way (4:2:0 crops in steps of two): a source far thinner than the frame
+            # (2000x1) crops to its middle.
             self.chains.append(
-                f"[{label_in}]crop=w='min(iw,ih*{w}/{h})':h='min(ih,iw*{h}/{w})',"
+                f"[{label_in}]crop=w='max(2,min(iw,ih*{w}/{h}))':h='max(2,min(ih,iw*{h}/{w}))',"
                 f"scale={w}:{h}:flags=bicubic,setsar=1[{out}]")
             return out
         bg, fg, small = self.label("bg"), self.label("fg"), self.label("s")
@@ -129,7 +136,9 @@ class GraphBuilder:
         self.chains.append(
             f"[{small}]scale={max(w // 8, 2)}:{max(h // 8, 2)}:force_original_aspect_ratio=increase,crop={max(w // 8, 2)}:{max(h // 8, 2)},"
             f"boxblur=8:2,scale={w}:{h},eq=brightness=-0.08[{bg}]")
-        self.chains.append(f"[{fg}i]scale={w}:{h}:force_original_aspect_ratio=decrease:flags=bicubic[{fg}]")
+        # The largest size that fits, each side rounded and at least a pixel (a 2000x1 line stays visible).
+        fits = f"min({w}/iw,{h}/ih)"
+        self.chains.append(f"[{fg}i]scale=w='max(1,round(iw*{fits}))':h='max(1,round(ih*{fits}))':flags=bicubic[{fg}]")
         self.chains.append(f"[{bg}][{fg}]overlay=(W-w)/2:(H-h)/2,setsar=1[{out}]")
         return out
 
@@ -139,7 +148,7 @@ class GraphBuilder:
         self.chains.append(f"[{index}:v]format=yuv420p[{first}]")
         still = visual.motion == "none" or visual.motion_amount == 0
         scale = 1 if still else 2  # motion is computed on a 2x frame so the crop moves in half-pixel steps
-        fitted = self._fit(first, visual.fit, scale)
+        fitted = self._fit(first, visual.fit, scale, visual.media_size)
         if still:
             out = self.label()
             self.chains.append(f"[{fitted}]loop=loop={frames}:size=1:start=0,fps={self.fps}[{out}]")
@@ -214,7 +223,7 @@ class GraphBuilder:
             current = joined
         else:
             current = labels[0]
-        fitted = self._fit(current, visual.fit)
+        fitted = self._fit(current, visual.fit, media_size=visual.media_size)
         # Hold the last frame for the rest (a clip that does not loop, past its end).
         padded = self.label()
         self.chains.append(f"[{fitted}]tpad=stop_mode=clone:stop={frames}[{padded}]")
