@@ -77,6 +77,23 @@ def read_timeline(path: Path, *, fps: float | None = None, extract_to: Path | No
     return found
 
 
+def plain(value):
+    """OTIO metadata (AnyDictionary, AnyVector) as plain dicts and lists."""
+    if isinstance(value, (str, bytes, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "items"):
+        return {str(k): plain(v) for k, v in value.items()}
+    if hasattr(value, "__iter__"):
+        return [plain(v) for v in value]
+    return value
+
+
+def meta_of(item) -> dict:
+    """The reelforge metadata of an OTIO object ({} when it has none)."""
+    found = item.metadata.get(META) if item is not None and hasattr(item, "metadata") else None
+    return plain(found) if found is not None else {}
+
+
 def _seconds(frames: int | float, fps: int) -> float:
     return float(Fraction(frames).limit_denominator(1000) / fps) if not isinstance(frames, int) else frames / fps
 
@@ -89,7 +106,7 @@ class Importer:
         self.out_dir = out_dir
         self.media_root = media_root or source.parent
         self.notes: list[str] = []
-        self.meta = dict(timeline.metadata.get(META, {}) or {})
+        self.meta = meta_of(timeline)
         rate = fps or self._timeline_rate()
         self.fps = int(round(rate))
         if abs(rate - self.fps) > 1e-6 or not 12 <= self.fps <= 60:
@@ -118,7 +135,7 @@ class Importer:
             path = self.media_root / path
         return path
 
-    def source(self, path: Path) -> dict:
+    def source_of(self, path: Path) -> dict:
         try:
             relative = os.path.relpath(path, self.out_dir)
         except ValueError:  # another drive
@@ -139,7 +156,7 @@ class Importer:
     # -- what a clip shows --------------------------------------------------------------------------------
     def visual(self, clip, source_start: int, frames: int, where: str) -> dict:
         """A scene visual for a clip showing `frames` frames from source frame `source_start`."""
-        meta = clip.metadata.get(META, {}) if clip is not None else {}
+        meta = meta_of(clip) if clip is not None else {}
         if clip is None:
             return {"type": "color", "color": "#000000"}
         kind = meta.get("kind")
@@ -166,13 +183,13 @@ class Importer:
         if not path.is_file():
             self.notes.append(f"{where}: media {path} not found: kept, the render will say so")
         if path.suffix.lower() in IMAGE_SUFFIXES:
-            visual = {"type": "image", "source": self.source(path), "motion": "none", "fit": meta.get("fit", "cover")}
+            visual = {"type": "image", "source": self.source_of(path), "motion": "none", "fit": meta.get("fit", "cover")}
             if kind == "image" and meta.get("motion", "none") != "none":
                 visual["motion"] = meta["motion"]
                 visual["motionAmount"] = meta.get("motionAmount", 0.15)
             return visual
         self._effects_note(clip, where)
-        return {"type": "video", "source": self.source(path), "trimStart": source_start / self.fps, "loop": False,
+        return {"type": "video", "source": self.source_of(path), "trimStart": source_start / self.fps, "loop": False,
                 "fit": meta.get("fit", "cover")}
 
     def _whole(self, reference, source_start: int, frames: int) -> bool:
@@ -206,7 +223,7 @@ class Importer:
         if not isinstance(transition, self.otio.schema.Transition):
             return 0, 0, ""
         before, after = self.frames(transition.in_offset), self.frames(transition.out_offset)
-        kind = (transition.metadata.get(META, {}) or {}).get("kind")
+        kind = meta_of(transition).get("kind")
         if kind is None:
             kind = "crossfade"
             if transition.transition_type != self.otio.schema.TransitionTypes.SMPTE_Dissolve:
@@ -261,7 +278,7 @@ class Importer:
         for start, frames, clip, _ in self.items_of(track):
             if clip is None:
                 continue
-            meta = clip.metadata.get(META, {}) or {}
+            meta = meta_of(clip)
             where = f"track \"{track.name}\" clip {clip.name}"
             timing = {"start": _seconds(start, self.fps), "duration": _seconds(frames, self.fps)}
             original = meta.get("source") or {}
@@ -291,7 +308,7 @@ class Importer:
         blocks = []
         clips = [(start, frames, clip) for start, frames, clip, _ in self.items_of(track) if clip is not None]
         for number, (start, frames, clip) in enumerate(clips):
-            meta = clip.metadata.get(META, {}) or {}
+            meta = meta_of(clip)
             where = f"track \"{track.name}\" clip {clip.name}"
             path = self.path_of(clip.media_reference)
             if path is None:
@@ -299,13 +316,13 @@ class Importer:
                 continue
             self._effects_note(clip, where)
             block = {"type": "audio", "start": _seconds(start, self.fps), "duration": _seconds(frames, self.fps),
-                     "source": self.source(path), "trimStart": self.frames(clip.source_range.start_time) / self.fps}
+                     "source": self.source_of(path), "trimStart": self.frames(clip.source_range.start_time) / self.fps}
             volume = meta.get("volume", 1.0)
             if volume != 1:
                 block["volume"] = min(max(float(volume), 0.0), 2.0)
             owner = meta.get("owner")
-            first = number == 0 or (clips[number - 1][2].metadata.get(META, {}) or {}).get("owner") != owner
-            last = number + 1 == len(clips) or (clips[number + 1][2].metadata.get(META, {}) or {}).get("owner") != owner
+            first = number == 0 or meta_of(clips[number - 1][2]).get("owner") != owner
+            last = number + 1 == len(clips) or meta_of(clips[number + 1][2]).get("owner") != owner
             seconds = frames / self.fps
             fade_in = float(meta.get("fadeIn", 0)) if first else 0.0
             fade_out = float(meta.get("fadeOut", 0)) if last else 0.0
@@ -321,7 +338,7 @@ class Importer:
 
     def music(self, tracks) -> tuple[dict | None, list]:
         """The document's music, when the export wrote it: repeats of one file from the start, nothing else."""
-        music_tracks = [t for t in tracks if any((c.metadata.get(META, {}) or {}).get("role") == "music"
+        music_tracks = [t for t in tracks if any(meta_of(c).get("role") == "music"
                                                  for c in t.find_clips())]
         if len(music_tracks) != 1:
             return None, tracks
@@ -331,9 +348,9 @@ class Importer:
         items = self.items_of(track)
         if len(paths) != 1 or None in paths or not items or items[0][0] != 0 or any(c is None for _, _, c, _ in items):
             return None, tracks
-        meta = clips[0].metadata.get(META, {})
+        meta = meta_of(clips[0])
         mix = self.meta.get("musicMix", {})
-        music = {"source": self.source(paths.pop()), "volume": min(max(float(meta.get("volume", 1.0)), 0.0), 1.0),
+        music = {"source": self.source_of(paths.pop()), "volume": min(max(float(meta.get("volume", 1.0)), 0.0), 1.0),
                  "fadeIn": min(float(meta.get("fadeIn", 0)), 10.0), "fadeOut": min(float(meta.get("fadeOut", 0)), 10.0),
                  "ducking": bool(mix.get("ducking", False)), "duckAmount": float(mix.get("duckDb", 12.0))}
         return music, [t for t in tracks if t is not track]
@@ -391,7 +408,7 @@ class Importer:
         if markers:
             self.notes.append(f"markers: {len(markers)} timeline markers (captions) left out: reelforge makes "
                               f"captions from narration text")
-        if any((c.metadata.get(META, {}) or {}).get("role") == "narration" for t in audio for c in t.find_clips()):
+        if any(meta_of(c).get("role") == "narration" for t in audio for c in t.find_clips()):
             self.notes.append("narration: imported as audio blocks (the words are not known, so no captions)")
         document["duration"] = _seconds(self.frames(self.timeline.duration()), self.fps)
         return document
