@@ -344,6 +344,25 @@ def test_export_import_render_gives_the_same_cuts(exports: dict, project: Path, 
     assert_same_frames_at_cuts(rendered, reference, timeline_json, floor=35.0)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", [".otioz", ".edl", ".xml", ".fcpxml", ".kdenlive"])
+def test_every_readable_export_imports_with_its_cuts(suffix: str, exports: dict, tmp_path: Path,
+                                                     workspace: Workspace, timeline_json: dict) -> None:
+    out = tmp_path / "document.json"
+    result = import_timeline(exports[suffix].path, out)
+    out.write_text(json.dumps(result.document), encoding="utf-8")
+    imported = prepare(RenderJob.of(out), workspace).timeline
+    assert imported.frames == timeline_json["frames"]
+    assert (imported.width, imported.height) == (WIDTH, HEIGHT)  # from the metadata, else from the first clip
+    scenes = [(layer.range.start, layer.range.duration, layer.transition_frames) for layer in imported.scenes]
+    written = exports[suffix].written.tracks[0]
+    transitions = [t.in_offset.to_frames() + t.out_offset.to_frames() for t in written
+                   if isinstance(t, otio.schema.Transition)]
+    assert [(start, frames) for start, frames, _ in scenes] == [(a, n) for a, n, _ in extents(written)]
+    assert [t for _, _, t in scenes if t] == transitions
+    assert len(result.notes) == len(set(result.notes))
+
+
 # -- handles, errors ----------------------------------------------------------------------------------------------
 
 

@@ -452,6 +452,9 @@ class Builder:
         otio = self.otio
         events = sorted((e for e in self.timeline.texts if e.role != "caption"), key=lambda e: (e.layer, e.range.start))
         tracks = []
+        if events:
+            self.notes.append(f"text: {len(events)} overlays as 'Text' generator clips (words, font, size, color): an "
+                              f"editor draws them its own way, or shows a placeholder")
         for index, lane in enumerate(self.lanes([(e.range, e) for e in events], stacked=True)):
             track = otio.schema.Track(name=self.lane_name(TEXT, index), kind=otio.schema.TrackKind.Video)
             entries = []

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from reelforge.errors import ReelforgeError
 from reelforge.fileio import write_atomic
-from reelforge.interchange.build import META, SCENES, TEXT, MediaFolder, build_otio, otio_module
+from reelforge.interchange.build import META, TEXT, MediaFolder, build_otio, otio_module
 from reelforge.workspace import Workspace
 
 # suffix -> (OTIO adapter, what the format is called in notes)
@@ -75,16 +75,21 @@ def export(job, workspace: Workspace, out: Path) -> ExportResult:
 
     out = Path(out).absolute()
     adapter, label = format_of(out)
-    otio = otio_module()
+    otio_module()  # without the extra: one line, before any narration is spoken
     prepared = prepare(job, workspace)
     timeline = prepared.timeline
     out.parent.mkdir(parents=True, exist_ok=True)
     bundle = adapter == "otioz"
     work = workspace.work_folder("export-") if bundle else None
+    folder = work / "media" if work else media_folder_for(out)
+    new_folder = not folder.exists()
+    done = False
     try:
-        media = MediaFolder(work / "media" if work else media_folder_for(out))
+        media = MediaFolder(folder)
         built, notes = build_otio(timeline, workspace, media, prepared.loaded.document)
-        files = sorted(set(media.written))
+        files = [] if bundle else sorted(set(media.written))
+        narrowed, format_notes = narrow(built, adapter, label, timeline)
+        write(narrowed, adapter, out, timeline, work)
         if timeline.cues:
             from reelforge.timeline.captions import write_sidecar
 
@@ -93,15 +98,13 @@ def export(job, workspace: Workspace, out: Path) -> ExportResult:
             files.append(srt)
             notes.append(f"captions: {len(timeline.cues)} lines as timeline markers and in {srt.name}, not drawn into "
                          f"the picture")
-        narrowed, format_notes = narrow(built, adapter, label, timeline)
-        notes += format_notes
-        write(narrowed, adapter, out, timeline, work)
-        if bundle:
-            files = [srt for srt in files if srt.suffix == ".srt"]
-        return ExportResult(out, label, built, narrowed, notes, files)
+        done = True
+        return ExportResult(out, label, built, narrowed, notes + format_notes, files)
     finally:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
+        elif not done and new_folder:  # a failed export leaves no media folder it made
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 # -- what each format holds -------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ ASPECTS = ("9:16", "16:9", "1:1", "4:5")
 RESOLUTIONS = ("1080p", "720p", "4k")
 
 
-class ImportError_(ReelforgeError):
+class TimelineImportError(ReelforgeError):
     exit_code = 2
 
 
@@ -47,33 +47,39 @@ def read_timeline(path: Path, *, fps: float | None = None, extract_to: Path | No
     otio = otio_module()
     suffix = path.suffix.lower()
     if suffix == ".mlt":
-        raise ImportError_(f"{path.name}: MLT XML cannot be read back (the MLT adapter only writes); import the "
+        raise TimelineImportError(f"{path.name}: MLT XML cannot be read back (the MLT adapter only writes); import the "
                            f".otio or .kdenlive export instead")
     if suffix not in READERS:
-        raise ImportError_(f"{path.name}: unknown timeline format {suffix or '(no suffix)'!r}: use one of "
+        raise TimelineImportError(f"{path.name}: unknown timeline format {suffix or '(no suffix)'!r}: use one of "
                            + ", ".join(READERS))
     if not path.is_file():
-        raise ImportError_(f"{path}: file not found")
+        raise TimelineImportError(f"{path}: file not found")
     kwargs: dict[str, Any] = {}
     if suffix == ".edl":
         kwargs["rate"] = fps or 30
     if suffix == ".otioz":
         if extract_to is None:
-            raise ImportError_(f"{path.name}: a bundle needs a folder to unpack its media into")
+            raise TimelineImportError(f"{path.name}: a bundle needs a folder to unpack its media into")
         extract_to.mkdir(parents=True, exist_ok=True)
         kwargs["extract_to_directory"] = str(extract_to)
     try:
         with quiet_adapter():
-            result = otio.adapters.read_from_file(str(path), adapter_name=READERS[suffix], **kwargs)
+            if suffix == ".kdenlive":
+                # Our exports play stills with MLT's `pixbuf`; the Kdenlive reader knows Kdenlive's `qimage` only.
+                text = path.read_text(encoding="utf-8").replace(
+                    '<property name="mlt_service">pixbuf</property>', '<property name="mlt_service">qimage</property>')
+                result = otio.adapters.read_from_string(text, adapter_name="kdenlive")
+            else:
+                result = otio.adapters.read_from_file(str(path), adapter_name=READERS[suffix], **kwargs)
     except Exception as error:  # the adapters raise anything from KeyError to their own parse errors
-        raise ImportError_(f"{path.name}: not a readable {READERS[suffix]} timeline: {type(error).__name__}: "
+        raise TimelineImportError(f"{path.name}: not a readable {READERS[suffix]} timeline: {type(error).__name__}: "
                            f"{error}") from None
     if isinstance(result, otio.schema.Timeline):
         return result
     found = next(iter(result.find_children(descended_from_type=otio.schema.Timeline)), None) \
         if hasattr(result, "find_children") else None
     if found is None:
-        raise ImportError_(f"{path.name}: holds no timeline")
+        raise TimelineImportError(f"{path.name}: holds no timeline")
     return found
 
 
@@ -246,7 +252,7 @@ class Importer:
     def scenes(self, track) -> list[dict]:
         items = self.items_of(track)
         if len(items) > MAX_SCENES:
-            raise ImportError_(f"{self.source.name}: the first video track has {len(items)} clips and gaps; a "
+            raise TimelineImportError(f"{self.source.name}: the first video track has {len(items)} clips and gaps; a "
                                f"document holds at most {MAX_SCENES} scenes")
         links = [self.transition_between(track, a[3], b[3], f"scenes {a[2].name if a[2] else 'gap'} -> "
                                                                   f"{b[2].name if b[2] else 'gap'}")
@@ -361,8 +367,11 @@ class Importer:
         width, height = self.meta.get("width"), self.meta.get("height")
         out = {"fps": self.fps}
         if not (width and height):
-            self.notes.append("frame size: the timeline does not say: 9:16 1080p")
-            return out
+            width, height, name = self._media_size()
+            if not (width and height):
+                self.notes.append("frame size: the timeline does not say: 9:16 1080p")
+                return out
+            self.notes.append(f"frame size: the timeline does not say: {width}x{height}, from {name}")
         for quality in ("web", "draft"):
             for aspect in ASPECTS:
                 for resolution in RESOLUTIONS:
@@ -377,6 +386,26 @@ class Importer:
         aspect = min(ASPECTS, key=lambda a: abs(int(a.split(":")[0]) / int(a.split(":")[1]) - ratio))
         self.notes.append(f"frame size {width}x{height} is not one reelforge renders: {aspect} 1080p")
         return {"aspectRatio": aspect, "resolution": "1080p", "fps": self.fps}
+
+    def _media_size(self) -> tuple[int | None, int | None, str]:
+        """The picture size of the first file a video track shows."""
+        import av
+
+        for track in self.timeline.tracks:
+            if track.kind != self.otio.schema.TrackKind.Video:
+                continue
+            for clip in track.find_clips():
+                path = self.path_of(clip.media_reference)
+                if path is None or not path.is_file():
+                    continue
+                try:
+                    with av.open(str(path)) as container:
+                        if container.streams.video:
+                            context = container.streams.video[0].codec_context
+                            return context.width, context.height, path.name
+                except av.error.FFmpegError:
+                    continue
+        return None, None, ""
 
     def document(self) -> dict:
         otio = self.otio
@@ -398,12 +427,12 @@ class Importer:
         for track in audio:
             blocks += self.sound_blocks(track)
         if len(blocks) > MAX_BLOCKS:
-            raise ImportError_(f"{self.source.name}: {len(blocks)} clips above the first track and on audio "
+            raise TimelineImportError(f"{self.source.name}: {len(blocks)} clips above the first track and on audio "
                                f"tracks; a document holds at most {MAX_BLOCKS} blocks")
         if blocks:
             document["blocks"] = blocks
         if not document.get("scenes") and not blocks:
-            raise ImportError_(f"{self.source.name}: the timeline has no clips")
+            raise TimelineImportError(f"{self.source.name}: the timeline has no clips")
         markers = list(self.timeline.tracks.markers)
         if markers:
             self.notes.append(f"markers: {len(markers)} timeline markers (captions) left out: reelforge makes "

@@ -5,8 +5,10 @@ Found by rendering their output with melt (otio-mlt-adapter 0.3.0, otio-kdenlive
   transparent parts shows black around them) and only one track is heard: a `composite` per video track (it
   keeps the picture bit-exact) and a `mix` per track are added;
 - a video track's clips are heard, an audio track's would be seen: tracks hide what they are not;
-- the MLT writer gives file:// URLs as resources and no producer for stills: plain paths, `pixbuf` for stills
-  (Kdenlive's `qimage` needs a display);
+- the MLT writer gives file:// URLs as resources and no producer for stills: plain paths, `pixbuf` for stills,
+  also instead of the Kdenlive writer's `qimage` (which needs a display, and headless, under
+  QT_QPA_PLATFORM=offscreen, drew a red-blue gradient PNG wrong: 3 dB against the file; `importer` reads
+  `pixbuf` stills back as Kdenlive's reader expects them);
 - the Kdenlive writer always writes a 1920x1080 16:9 profile, a black background track of MLT's default
   length (15000 frames) and no length on the main tractor: the profile, the lengths and the frame rate are set.
 MLT converts untagged pictures with BT.601 under 720 lines and BT.709 from 720 on: the profile says the same.
@@ -43,7 +45,9 @@ def _property(parent, name: str, value) -> ET.Element:
     return element
 
 
-def _fix_resources(root: ET.Element, still_service: str = "pixbuf") -> None:
+def _fix_resources(root: ET.Element, still_service: str | None = "pixbuf") -> None:
+    """Plain paths for file:// URLs; `still_service` for stills without a producer (and instead of `qimage`,
+    unless None: Kdenlive's own files keep `qimage`, which Kdenlive and its reader know)."""
     for producer in root.iter("producer"):
         resource = producer.find("./property[@name='resource']")
         if resource is None or not resource.text:
@@ -51,7 +55,7 @@ def _fix_resources(root: ET.Element, still_service: str = "pixbuf") -> None:
         if resource.text.startswith("file://"):
             resource.text = urllib.parse.unquote(urllib.parse.urlparse(resource.text).path)
         service = producer.find("./property[@name='mlt_service']")
-        if resource.text.lower().endswith(tuple(IMAGE_SUFFIXES)):
+        if resource.text.lower().endswith(tuple(IMAGE_SUFFIXES)) and still_service is not None:
             if service is None:
                 _property(producer, "mlt_service", still_service)
             elif service.text == "qimage":
