@@ -335,7 +335,11 @@ def test_export_import_render_gives_the_same_cuts(exports: dict, project: Path, 
     assert document["scenes"][0]["transition"] == {"type": "crossfade", "duration": 0.5}
     assert document["scenes"][2]["transition"]["type"] == "wipe_left"
     assert {b["type"] for b in document["blocks"]} == {"card", "text", "audio"}
-    assert "captions" in result.stderr and "narration" in result.stderr  # said, one line each
+    # The narration comes back as scene c's recording, its caption lines as the transcript; and it is said.
+    narration = document["scenes"][3]["narration"]
+    assert narration["transcript"] == "The sea is deep." and narration["audio"]["path"].endswith("narration-c.wav")
+    assert "transcripts" in result.stderr
+    assert not any(b["type"] == "audio" and "narration" in b["source"]["path"] for b in document["blocks"])
     back = run_cli("timeline", out)
     assert back.returncode == 0, back.stderr
     again = json.loads(back.stdout)

@@ -494,7 +494,7 @@ class Builder:
 
     def sound_clips(self, sound: AudioClip) -> list[tuple[int, Any]]:
         label = sound.owner or sound.role
-        who = f"{sound.role} {label}".strip()
+        who = label if label == sound.role else f"{sound.role} {label}"
         available = self.media_frames(sound.path) or sound.range.duration
         length = sound.source_length
         if length is None and sound.loop:

@@ -119,6 +119,8 @@ class Importer:
             self.fps = min(max(self.fps, 12), 60)
             self.notes.append(f"frame rate {rate:g} is not a whole number from 12 to 60: {self.fps} fps is used")
         self._ids: set[str] = set()
+        self.scene_starts: dict[str, tuple[int, int]] = {}  # scene id the export wrote -> (scene index, first frame)
+        self.taken: set[tuple] = set()  # (track, start, name) of clips made into something else than a block
 
     def _timeline_rate(self) -> float:
         fps = self.meta.get("fps")
@@ -270,6 +272,9 @@ class Importer:
             length = frames + incoming + outgoing
             scene = {"id": self.scene_id(clip.name if clip else "gap"), "duration": _seconds(length, self.fps),
                      "visual": self.visual(clip, source_start, length, where)}
+            owner = meta_of(clip).get("owner")
+            if owner and owner not in self.scene_starts:
+                self.scene_starts[owner] = (len(scenes), start - incoming)
             if clip is not None and clip.name and not clip.name.startswith(scene["id"]):
                 scene["title"] = clip.name[:200]
             if number < len(links) and links[number][2]:
@@ -312,7 +317,8 @@ class Importer:
 
     def sound_blocks(self, track) -> list[dict]:
         blocks = []
-        clips = [(start, frames, clip) for start, frames, clip, _ in self.items_of(track) if clip is not None]
+        clips = [(start, frames, clip) for start, frames, clip, _ in self.items_of(track)
+                 if clip is not None and (track.name, start, clip.name) not in self.taken]
         for number, (start, frames, clip) in enumerate(clips):
             meta = meta_of(clip)
             where = f"track \"{track.name}\" clip {clip.name}"
@@ -341,6 +347,32 @@ class Importer:
                 block["fadeOut"] = min(fade_out, 30.0)
             blocks.append(block)
         return blocks
+
+    def narrations(self, scenes: list[dict], audio: list) -> int:
+        """Narration the export wrote (one clip from a scene's first frame) as that scene's recorded narration, with
+        its caption lines as the transcript (so captions come back, spread over the words by their length).
+        Returns how many caption markers went into transcripts."""
+        used = 0
+        for track in audio:
+            for start, _frames, clip, _ in self.items_of(track):
+                meta = meta_of(clip)
+                owner = meta.get("owner")
+                if clip is None or meta.get("role") != "narration" or owner not in self.scene_starts:
+                    continue
+                index, first = self.scene_starts[owner]
+                path = self.path_of(clip.media_reference)
+                if start != first or path is None or self.frames(clip.source_range.start_time) != 0 \
+                        or "narration" in scenes[index]:
+                    continue
+                narration: dict[str, Any] = {"audio": self.source_of(path)}
+                lines = [m.name for m in self.timeline.tracks.markers
+                         if meta_of(m).get("kind") == "caption" and meta_of(m).get("owner") == owner and m.name]
+                if lines:
+                    narration["transcript"] = " ".join(lines)[:5000]
+                    used += len(lines)
+                scenes[index]["narration"] = narration
+                self.taken.add((track.name, start, clip.name))  # by place: OTIO's Python objects are made anew
+        return used
 
     def music(self, tracks) -> tuple[dict | None, list]:
         """The document's music, when the export wrote it: repeats of one file from the start, nothing else."""
@@ -421,6 +453,7 @@ class Importer:
         blocks = []
         for track in video[1:]:
             blocks += self.picture_blocks(track)
+        transcribed = self.narrations(document.get("scenes", []), audio)
         music, audio = self.music(audio)
         if music is not None:
             document["music"] = music
@@ -433,12 +466,16 @@ class Importer:
             document["blocks"] = blocks
         if not document.get("scenes") and not blocks:
             raise TimelineImportError(f"{self.source.name}: the timeline has no clips")
-        markers = list(self.timeline.tracks.markers)
+        markers = len(self.timeline.tracks.markers) - transcribed
+        if transcribed:
+            self.notes.append(f"captions: {transcribed} caption markers became their scenes' narration transcripts; "
+                              f"the captions are timed again, word lengths spread over the recording")
         if markers:
-            self.notes.append(f"markers: {len(markers)} timeline markers (captions) left out: reelforge makes "
-                              f"captions from narration text")
-        if any(meta_of(c).get("role") == "narration" for t in audio for c in t.find_clips()):
-            self.notes.append("narration: imported as audio blocks (the words are not known, so no captions)")
+            self.notes.append(f"markers: {markers} timeline markers left out: reelforge makes captions from "
+                              f"narration only")
+        if any(meta_of(c).get("role") == "narration" and (t.name, s, c.name) not in self.taken
+               for t in audio for s, _, c, _ in self.items_of(t) if c is not None):
+            self.notes.append("narration: clips not starting with a scene imported as audio blocks (no captions)")
         document["duration"] = _seconds(self.frames(self.timeline.duration()), self.fps)
         return document
 
