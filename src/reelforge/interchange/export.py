@@ -132,7 +132,11 @@ def narrow(built, adapter: str, label: str, timeline) -> tuple[object, list[str]
         result.tracks.remove(track)
 
     if adapter == "cmx_3600":
-        for track in video[1:]:
+        # The one video track: the scenes, or for a document of blocks only, the first track with clips.
+        kept = next((t for t in video if any(True for _ in t.find_clips())), video[0])
+        result.tracks.remove(kept)
+        result.tracks.insert(0, kept)
+        for track in [t for t in video if t is not kept]:
             drop(track, "an EDL has one video track")
         for track in audio:
             drop(track, "the EDL writer writes the video track only")
