@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config)   # manim builds pycairo and manimpango against these
+APT_PACKAGES+=(melt)   # the MLT engine (Kdenlive's renderer): the interchange tests render .mlt/.kdenlive exports with it
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -296,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     voices = command("voices", cmd_voices, "List the voices available offline.")
     voices.add_argument("--voices", type=Path, default=None, metavar="DIR", help="Folder of extra piper voices.")
+
+    from reelforge.interchange.cli import add_commands as add_interchange_commands  # export, import (OTIO)
+
+    add_interchange_commands(command)
     return parser
 
 
