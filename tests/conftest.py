@@ -92,11 +92,11 @@ def schema_validator(schema: dict) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the installed console script (or `python -m reelforge`) as a user would."""
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the installed console script (or `python -m reelforge`) as a user would; `env` adds to the environment."""
     script = Path(sys.executable).parent / "reelforge"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "reelforge"]
-    env = {key: value for key, value in os.environ.items() if key != "REELFORGE_DEBUG"}
+    env = {**{key: value for key, value in os.environ.items() if key != "REELFORGE_DEBUG"}, **(env or {})}
     return subprocess.run(
         command + [str(arg) for arg in args],
         capture_output=True, text=True, encoding="utf-8", errors="replace", cwd=cwd, env=env, timeout=120,

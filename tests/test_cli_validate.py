@@ -79,7 +79,7 @@ def test_mixed_files_report_each_and_exit_2(tmp_path):
     assert result.returncode == EXIT_INVALID
     assert result.stdout.startswith(f"{good}: valid:")
     assert problem_lines(result.stderr, bad) == [
-        ("blocks[0]", "unknown type 'txt' (did you mean 'text'?); expected one of 'video', 'image', 'text', 'audio', 'card'")
+        ("blocks[0].type", "unknown type 'txt' (did you mean 'text'?); expected one of 'video', 'image', 'text', 'audio', 'card'")
     ]
 
 

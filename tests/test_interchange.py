@@ -24,7 +24,7 @@ otio = pytest.importorskip("opentimelineio")
 pytest.importorskip("av")
 
 from conftest import run_cli  # noqa: E402
-from mediatools import make_test_image, probe, run_ffmpeg, video_frames, write_wav_tone  # noqa: E402
+from mediatools import probe, run_ffmpeg, video_frames, write_wav_tone  # noqa: E402
 from reelforge import RenderJob, Workspace  # noqa: E402
 from reelforge.interchange import FORMATS, export, import_timeline  # noqa: E402
 from reelforge.interchange.mlt import MELT_FAILURES, melt_command  # noqa: E402

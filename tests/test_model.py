@@ -334,7 +334,7 @@ class TestVisuals:
         ({"type": "gradient", "colors": ["#000", "#ggg"]}, "scenes[0].visual.colors[1]"),
         ({"type": "card", "card": {"card": "title", "title": "T"}, "background": "#1234567"}, "scenes[0].visual.background"),
         ({"type": "image"}, "scenes[0].visual.source"),
-        ({"kind": "color"}, "scenes[0].visual"),
+        ({"kind": "color"}, "scenes[0].visual.type"),  # the tag is missing
     ])
     def test_rejected_visuals(self, visual, path):
         assert only_problem(scene_doc(visual=visual)).path == path
@@ -608,7 +608,7 @@ class TestPaths:
         with pytest.raises(ValidationError) as caught:
             Document.model_validate({"version": "1", "name": "x", "scenes": [{"id": "a", "visual": {"type": "card", "card": {"card": "x"}}}]})
         problems = problems_from_validation(caught.value)
-        assert problems[0].path == "scenes[0].visual.card"
+        assert problems[0].path == "scenes[0].visual.card.card"  # the card name is the fault
 
 
 class TestMessages:

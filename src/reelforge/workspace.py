@@ -122,8 +122,6 @@ def _remember(memo: Path, digest: str) -> None:
 LOCK_NAME = ".lock"
 # A folder without a lock file was made by an older reelforge or its process died between mkdir and the lock.
 UNLOCKED_FOLDER_AGE = 600.0
-# A folder whose lock can be taken is left alone this long after it was made (its owner may be about to lock it).
-YOUNGEST_SWEPT = 30.0
 
 
 class WorkFolder:
@@ -138,8 +136,12 @@ class WorkFolder:
     def create(cls, parent: Path, prefix: str) -> "WorkFolder":
         parent.mkdir(parents=True, exist_ok=True)
         path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
-        fd = os.open(path / LOCK_NAME, os.O_CREAT | os.O_WRONLY, 0o600)
+        # Locked before it takes its name: a sweeper sees no lock file (and leaves a young folder alone) or a
+        # locked one, never one it could take before its owner does.
+        unnamed = path / f"{LOCK_NAME}.{os.getpid()}"
+        fd = os.open(unnamed, os.O_CREAT | os.O_WRONLY, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
+        os.rename(unnamed, path / LOCK_NAME)
         return cls(path, fd)
 
     def release(self) -> None:
@@ -182,13 +184,10 @@ def sweep_work_folders(parent: Path) -> list[Path]:
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            young = time.time() - os.fstat(fd).st_mtime < YOUNGEST_SWEPT
         except OSError:
             continue  # held: a render in progress
         finally:
             os.close(fd)  # releases the lock we may have taken
-        if young:
-            continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from reelforge.cards.errors import CardError
 from reelforge.cards.registry import CardSpec, spec_for
+from reelforge.fileio import atomic_output
 from reelforge.model.theme import Theme
 from reelforge.process import start_child, stop_child
 from reelforge.workspace import Workspace, content_key
@@ -133,17 +134,13 @@ def render_card(card: BaseModel, theme: Theme, *, workspace: Workspace, width: i
         if target.is_file():
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.stem}.{os.getpid()}.{threading.get_ident()}.partial{target.suffix}")
-        try:
+        with atomic_output(target, suffix=target.suffix) as temp:
             # The output and the fonts folder are where this workspace keeps them: not part of the card's key.
             result = _run_worker({**request, "output": str(temp), "fonts": str(workspace.fonts)}, spec.name, cancel,
                                  workspace)
             if result.get("frames") != frames or not temp.is_file():
                 raise CardError(f"{spec.name} card: the worker wrote {result.get('frames')} frames, expected {frames}",
                                 kind=spec.name)
-            os.replace(temp, target)
-        finally:
-            temp.unlink(missing_ok=True)
     return target
 
 

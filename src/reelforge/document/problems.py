@@ -54,7 +54,11 @@ def problems_from_validation(exc: ValidationError, data: Any = None, root: Any =
     left_out = 0
     for error in exc.errors(include_url=False):
         location = locate(root, error["loc"])
-        path = format_path(location.parts)
+        parts = location.parts
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            # The fault is the tag's value (or its absence): name the tag key itself, as a JSON Schema validator does.
+            parts = (*parts, str((error.get("ctx") or {}).get("discriminator", "type")).strip("'"))
+        path = format_path(parts)
         if path not in by_path and len(by_path) >= MAX_PROBLEMS:
             left_out += 1
             continue
@@ -132,10 +136,9 @@ def _message(error: dict, location: Location) -> str:
         hint = f" (did you mean {match!r}?)" if match else ""
         return f"unknown {name} {show_value(ctx.get('tag'))}{hint}; expected one of {_listed(options)}"
     if kind == "union_tag_not_found":
-        name = str(ctx.get("discriminator", "kind")).strip("'")
         options = location.tags()
         listed = f": one of {_listed(options)}" if options else ""
-        return f"needs a {name!r} key{listed}"
+        return f"required but missing{listed}"
     if kind == "string_pattern_mismatch":
         return f"{_pattern_message(str(key), str(ctx.get('pattern', '')))}, got {show_value(value)}"
     if kind == "string_too_short":
@@ -175,7 +178,7 @@ def _unknown_key(key: str, owner: type[BaseModel] | None) -> str:
     message = f"unknown key {show_value(key)}"
     if owner is None:
         return message
-    keys = wire_keys(owner)
+    keys = [wire for wire in wire_keys(owner) if wire != "$schema"]  # an editor's key, not one to suggest
     suggestion = _suggest(key, keys)
     return message + (suggestion or f"; allowed keys: {', '.join(keys)}")
 

@@ -53,7 +53,7 @@ CAPTIONS = StaleMarker("captions")
 VIDEO = StaleMarker("video")
 
 # Document fields whose change only makes the finished video stale.
-_VIDEO_ONLY_FIELDS = frozenset({"version", "name", "description", "duration", "blocks"})
+_VIDEO_ONLY_FIELDS = frozenset({"json_schema", "version", "name", "description", "duration", "blocks"})
 
 
 def stale_markers(old: Document, new: Document) -> frozenset[StaleMarker]:

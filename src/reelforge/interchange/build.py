@@ -17,13 +17,13 @@ import math
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from reelforge.errors import ReelforgeError
+from reelforge.fileio import atomic_output
 from reelforge.timebase import FrameRange, Rate
 from reelforge.timeline import AudioClip, Layer, Timeline
 from reelforge.workspace import Workspace, content_key
@@ -111,17 +111,12 @@ class MediaFolder:
     def put(self, source: Path, name: str) -> Path:
         target = self._target(name)
         if not (target.is_file() and target.stat().st_size == source.stat().st_size):
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
-            os.close(fd)
-            os.unlink(tmp)
-            try:
+            with atomic_output(target) as tmp:
+                tmp.unlink()  # the name is free for the link
                 try:
                     os.link(source, tmp)
                 except OSError:
                     shutil.copyfile(source, tmp)
-                os.replace(tmp, target)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
         self.written.append(target)
         return target
 
@@ -130,14 +125,8 @@ class MediaFolder:
 
         target = self._target(name)
         if not target.is_file():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".png", dir=self.folder)
-            os.close(fd)
-            try:
+            with atomic_output(target, suffix=".png") as tmp:
                 Image.fromarray(pixels).save(tmp, format="PNG")
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, target)
-            finally:
-                Path(tmp).unlink(missing_ok=True)
         self.written.append(target)
         return target
 

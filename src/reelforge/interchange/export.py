@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reelforge.errors import ReelforgeError
-from reelforge.fileio import write_atomic
+from reelforge.fileio import atomic_output, write_atomic
 from reelforge.interchange.build import META, TEXT, MediaFolder, build_otio, otio_module
 from reelforge.workspace import Workspace
 
@@ -80,7 +80,8 @@ def export(job, workspace: Workspace, out: Path) -> ExportResult:
     timeline = prepared.timeline
     out.parent.mkdir(parents=True, exist_ok=True)
     bundle = adapter == "otioz"
-    work = workspace.work_folder("export-") if bundle else None
+    claimed = workspace.work_folder("export-") if bundle else None
+    work = claimed.path if claimed is not None else None
     folder = work / "media" if work else media_folder_for(out)
     new_folder = not folder.exists()
     done = False
@@ -101,8 +102,8 @@ def export(job, workspace: Workspace, out: Path) -> ExportResult:
         done = True
         return ExportResult(out, label, built, narrowed, notes + format_notes, files)
     finally:
-        if work is not None:
-            shutil.rmtree(work, ignore_errors=True)
+        if claimed is not None:
+            claimed.release()
         elif not done and new_folder:  # a failed export leaves no media folder it made
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -195,13 +196,9 @@ def write(narrowed, adapter: str, out: Path, timeline, work: Path | None) -> Non
     otio = otio_module()
     if adapter == "otioz":
         bundled = _unique_basenames(narrowed, work)
-        temp = out.with_name(f".{out.name}.{os.getpid()}.partial.otioz")
-        temp.unlink(missing_ok=True)
-        try:
+        with atomic_output(out, suffix=".otioz") as temp:
+            temp.unlink()  # the otioz writer refuses to replace a file
             otio.adapters.write_to_file(bundled, str(temp), adapter_name="otioz")
-            os.replace(temp, out)
-        finally:
-            temp.unlink(missing_ok=True)
         return
     kwargs = {}
     if adapter == "cmx_3600":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from reelforge.model.base import Fraction01, StrictModel, exactly_one_of
 from reelforge.model.sources import Source
@@ -19,8 +19,9 @@ class Narration(StrictModel):
     model_config = ConfigDict(
         json_schema_extra={
             **exactly_one_of("text", "audio"),
-            "if": {"required": ["transcript"], "properties": {"transcript": {"not": {"type": "null"}}}},
-            "then": {"required": ["audio"], "properties": {"audio": {"not": {"type": "null"}}}},
+            # What `_transcript_goes_with_audio` checks, reported as there at `transcript`.
+            "if": {"required": ["text"], "properties": {"text": {"not": {"type": "null"}}}},
+            "then": {"properties": {"transcript": {"type": "null"}}},
         }
     )
 
@@ -30,12 +31,17 @@ class Narration(StrictModel):
         default=None, description="With `audio`: the words said, used for captions and duration estimates."
     )
 
+    @field_validator("transcript")
+    @classmethod
+    def _transcript_goes_with_audio(cls, transcript: str | None, info: ValidationInfo) -> str | None:
+        if transcript is not None and info.data.get("text") is not None:
+            raise ValueError("'transcript' goes with 'audio'; with 'text' the text is the transcript")
+        return transcript
+
     @model_validator(mode="after")
     def _one_kind(self) -> "Narration":
         if (self.text is None) == (self.audio is None):
             raise ValueError("narration needs exactly one of 'text' or 'audio'")
-        if self.transcript is not None and self.audio is None:
-            raise ValueError("'transcript' goes with 'audio'; with 'text' the text is the transcript")
         return self
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationInfo, field_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
@@ -37,13 +37,14 @@ class QuizCard(StrictModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            # answer < len(choices), which the validator below checks, spelled out for the JSON Schema.
+            # answer < len(choices), which the validator below checks, spelled out for the JSON Schema (and reported,
+            # as there, at `answer`).
             "allOf": [
                 {
-                    "if": {"required": ["answer"], "properties": {"answer": {"minimum": answer}}},
-                    "then": {"properties": {"choices": {"minItems": answer + 1}}},
+                    "if": {"required": ["choices"], "properties": {"choices": {"maxItems": count}}},
+                    "then": {"properties": {"answer": {"maximum": count - 1}}},
                 }
-                for answer in range(2, MAX_CHOICES)
+                for count in range(2, MAX_CHOICES)
             ]
         }
     )
@@ -54,11 +55,13 @@ class QuizCard(StrictModel):
     answer: Integer = Field(ge=0, le=MAX_CHOICES - 1, description="Index (from 0) of the right choice.")
     countdown: Integer = Field(default=3, ge=0, le=10, description="Seconds counted down before the answer shows.")
 
-    @model_validator(mode="after")
-    def _answer_is_a_choice(self) -> "QuizCard":
-        if self.answer >= len(self.choices):
-            raise ValueError(f"answer {self.answer} is not a choice: there are {len(self.choices)} choices (0 to {len(self.choices) - 1})")
-        return self
+    @field_validator("answer")
+    @classmethod
+    def _answer_is_a_choice(cls, answer: int, info: ValidationInfo) -> int:
+        choices = info.data.get("choices")
+        if choices is not None and answer >= len(choices):
+            raise ValueError(f"answer {answer} is not a choice: there are {len(choices)} choices (0 to {len(choices) - 1})")
+        return answer
 
 
 class StatCard(StrictModel):

@@ -21,6 +21,11 @@ MIN_TOTAL_SECONDS = 1.0
 MAX_TOTAL_SECONDS = 600.0
 
 
+SchemaReference = Annotated[str, Field(min_length=1, max_length=2000)] | None
+SCHEMA_REFERENCE_HELP = ("The JSON Schema this file follows, for editors' completion and checks "
+                         "(schema/template.v1.schema.json); reelforge itself ignores it.")
+
+
 class Document(StrictModel):
     """A reelforge video: narrated `scenes`, timed `blocks` (AVS Template JSON v1), or both."""
 
@@ -34,6 +39,7 @@ class Document(StrictModel):
         }
     )
 
+    json_schema: SchemaReference = Field(default=None, alias="$schema", description=SCHEMA_REFERENCE_HELP)
     version: Literal["1"] = Field(description="Format version of this document.")
     name: Annotated[str, Field(min_length=1, max_length=200)] = Field(description="The video's name.")
     description: Annotated[str, Field(max_length=2000)] | None = Field(default=None, description="Notes about the video.")
@@ -74,6 +80,7 @@ class Document(StrictModel):
 class RenderRequest(StrictModel):
     """The JSON-to-video API's request body: a template plus output settings, which override the template's."""
 
+    json_schema: SchemaReference = Field(default=None, alias="$schema", description=SCHEMA_REFERENCE_HELP)
     template: Document = Field(description="The template to render.")
     output: Output | None = Field(default=None, description="Output settings for this render.")
 

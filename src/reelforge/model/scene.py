@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from reelforge.model.audio import Narration
 from reelforge.model.base import PositiveSeconds, Seconds, StrictModel
@@ -65,13 +65,15 @@ class Scene(StrictModel):
     card_overlay: CardOverlay | None = Field(default=None, description="An animated card over the visual.")
     duration: PositiveSeconds | Literal["auto"] = Field(
         default="auto",
+        validate_default=True,  # "auto" by default must still be checked against a missing narration
         description="'auto': the narration's length plus padding; or fixed seconds.",
     )
     padding: float = Field(default=0.4, ge=0, le=5, description="With duration 'auto': seconds of quiet after the narration.")
     transition: Transition | None = Field(default=None, description="Transition into the next scene; a cut when unset.")
 
-    @model_validator(mode="after")
-    def _silent_scene_needs_duration(self) -> "Scene":
-        if self.duration == "auto" and self.narration is None:
+    @field_validator("duration")
+    @classmethod
+    def _silent_scene_needs_duration(cls, duration: float | str, info: ValidationInfo) -> float | str:
+        if duration == "auto" and "narration" in info.data and info.data["narration"] is None:
             raise ValueError("a scene without narration needs a fixed 'duration' in seconds")
-        return self
+        return duration

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 from reelforge.colors import rgb
+from reelforge.fileio import atomic_output
 from reelforge.workspace import content_key
 
 
@@ -34,11 +33,6 @@ def gradient_png(colors: tuple[str, ...], angle: float, width: int, height: int,
     rng = np.random.default_rng(0)
     pixels += rng.uniform(-0.5, 0.5, size=pixels.shape).astype(np.float32)
     image = Image.fromarray(np.clip(pixels + 0.5, 0, 255).astype(np.uint8))
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".png")
-    os.close(fd)
-    try:
-        image.save(tmp, format="PNG")
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_output(target, suffix=".png") as temp:
+        image.save(temp, format="PNG")
     return target

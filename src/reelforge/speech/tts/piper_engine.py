@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reelforge.fileio import atomic_output
 from reelforge.speech.tts.errors import TTSError
 from reelforge.speech.tts.voices import VoiceInfo, voice_fingerprint
 from reelforge.workspace import SpeechStats, Workspace
@@ -217,13 +216,7 @@ def _model_with_durations(info: VoiceInfo, fingerprint: str, models_dir: Path) -
         )
     add_alignment_output(model, next(iter(ceil_outputs)))
     models_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{patched.name}.", suffix=".tmp", dir=models_dir)
-    os.close(fd)
-    try:
-        onnx.save(model, tmp_name)
-        os.replace(tmp_name, patched)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_output(patched, suffix=".onnx") as temp:
+        onnx.save(model, str(temp))
     _LOGGER.info("patched voice %s for phoneme durations: %s", info.voice_id, patched)
     return patched
