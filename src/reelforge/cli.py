@@ -41,37 +41,48 @@ def cmd_validate(args: argparse.Namespace, workspace: Workspace) -> int:
         doc = loaded.document
         for warning in loaded.warnings:
             print(f"{file}: {warning}", file=sys.stderr)
+        known = _recorded_lengths(loaded, args.assets, workspace)
         width, height = doc.output.frame_size()
         print(
             f"{file}: valid: {len(doc.scenes)} scenes, {len(doc.blocks)} blocks, "
-            f"~{document_seconds(doc):.1f} s, {doc.output.aspect_ratio} {width}x{height} {doc.output.fps} fps"
+            f"~{document_seconds(doc, known):.1f} s, {doc.output.aspect_ratio} {width}x{height} {doc.output.fps} fps"
         )
         if args.estimate:
-            _print_estimate(doc)
+            _print_estimate(doc, known)
     return status
+
+
+def _recorded_lengths(loaded, assets: Path | None, workspace: Workspace) -> dict:
+    """Exact lengths of the document's recorded narrations (probed), by scene index, for the estimate."""
+    if not any(scene.narration is not None and scene.narration.audio is not None for scene in loaded.document.scenes):
+        return {}
+    from reelforge.resolve.narration import recorded_lengths
+
+    return recorded_lengths(loaded.document, loaded.base_dir, workspace, assets=assets)
 
 
 def cmd_preview_script(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.document.loader import load_document
 
     loaded = load_document(Path(args.file), assets=args.assets)
-    _print_estimate(loaded.document)
+    _print_estimate(loaded.document, _recorded_lengths(loaded, args.assets, workspace))
     return EXIT_OK
 
 
-def _print_estimate(doc) -> None:
+def _print_estimate(doc, known: dict | None = None) -> None:
     from reelforge.document.estimate import document_seconds, estimate_scenes
 
-    estimates = estimate_scenes(doc)
+    known = known or {}
+    estimates = estimate_scenes(doc, known)
     if estimates:
         print(f"{'#':>3}  {'scene':<20} {'words':>5}  {'seconds':>7}  narration")
     for number, (scene, estimate) in enumerate(zip(doc.scenes, estimates), start=1):
         text = scene.narration.words_text if scene.narration else ""
         excerpt = (text[:48] + "…") if len(text) > 49 else text
-        mark = "" if estimate.fixed else "~"
+        mark = "" if estimate.fixed or number - 1 in known else "~"
         print(f"{number:>3}  {scene.id:<20} {estimate.words:>5}  {mark + format(estimate.seconds, '.1f'):>7}  {excerpt}")
     words = sum(e.words for e in estimates)
-    print(f"total: {words} words, ~{document_seconds(doc):.1f} s at voice speed {doc.voice.speed:g}")
+    print(f"total: {words} words, ~{document_seconds(doc, known):.1f} s at voice speed {doc.voice.speed:g}")
 
 
 def cmd_schema(args: argparse.Namespace, workspace: Workspace) -> int:
