@@ -136,8 +136,9 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
 class ProgressBar:
     """A one-line progress bar with ETA on stderr (plain lines when stderr is not a terminal)."""
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True, label: str = "render"):
         self.enabled = enabled
+        self.label = label
         self.tty = sys.stderr.isatty()
         self.last_percent = -1
 
@@ -151,7 +152,7 @@ class ProgressBar:
             sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% {progress.stage:<8}{eta}   ")
             sys.stderr.flush()
         elif percent // 10 != self.last_percent // 10:
-            print(f"render: {percent}% {progress.stage}{eta}", file=sys.stderr)
+            print(f"{self.label}: {percent}% {progress.stage}{eta}", file=sys.stderr)
         self.last_percent = percent
 
     def close(self) -> None:
@@ -301,6 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     voices = command("voices", cmd_voices, "List the voices available offline.")
     voices.add_argument("--voices", type=Path, default=None, metavar="DIR", help="Folder of extra piper voices.")
+
+    # speech recognition (issue 12): the command bodies live in reelforge.speech.asr.cli_commands
+    from reelforge.speech.asr.cli_commands import add_transcribe_arguments, cmd_transcribe
+
+    add_transcribe_arguments(command("transcribe", cmd_transcribe,
+                                     "Captions for audio and video files, offline, in batch (srt, vtt, txt, json)."))
     return parser
 
 

