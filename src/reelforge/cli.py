@@ -103,6 +103,10 @@ def cmd_new(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.fileio import write_atomic
     from reelforge.editing.script_import import document_from_script, read_script
 
+    if args.from_media:
+        from reelforge.editing.media_import import cmd_new_from_media
+
+        return cmd_new_from_media(args, workspace)
     out = Path(args.output)
     if out.exists() and not args.force:
         raise ReelforgeError(f"{out} exists; pass --force to overwrite it")
@@ -257,8 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="Write the schema to PATH (default: schema/template.v1.schema.json in the source tree).",
     )
 
-    new = command("new", cmd_new, "Create a scene project from a plain-text or Markdown script.")
-    new.add_argument("--from-text", required=True, metavar="SCRIPT", help="Script: one scene per paragraph or list item; headings become titles.")
+    new = command("new", cmd_new, "Create a scene project from a plain-text or Markdown script, or from images and a voiceover.")
+    source = new.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-text", metavar="SCRIPT", help="Script: one scene per paragraph or list item; headings become titles.")
+    source.add_argument("--from-media", nargs="+", metavar="FILE", help="IMAGE... AUDIO: the images (one scene each, cut at "
+                        "sentence boundaries) over the recording, with captions recognized from it.")
     new.add_argument("-o", "--output", required=True, metavar="PROJECT.json", help="Where to write the project.")
     new.add_argument("--aspect", default="9:16", choices=["16:9", "9:16", "1:1", "4:5"], help="Aspect ratio (default 9:16).")
     new.add_argument("--voice", default=None, metavar="ID", help="Voice id (default: the bundled en_US-joe-medium).")

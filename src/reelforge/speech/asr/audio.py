@@ -162,3 +162,24 @@ def quietest_frame(db: np.ndarray) -> int:
         db = np.convolve(db, np.ones(5) / 5, mode="same")
     low = np.flatnonzero(db <= db.min() + 1.0)
     return int(low[len(low) // 2])
+
+
+def read_native_mono(path: Path) -> tuple[np.ndarray, int]:
+    """The first audio track as 16-bit mono samples at its own rate (to cut a recording into pieces exactly)."""
+    import av
+
+    from reelforge.speech.asr.errors import AudioError
+
+    container, stream = _open(path)
+    rate = stream.codec_context.sample_rate or stream.rate
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=rate)
+    pieces: list[np.ndarray] = []
+    try:
+        for frame in container.decode(stream):
+            pieces += [out.to_ndarray().reshape(-1) for out in resampler.resample(frame)]
+        pieces += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise AudioError(f"{path}: audio cannot be decoded ({_reason(exc)})") from None
+    finally:
+        container.close()
+    return (np.concatenate(pieces) if pieces else np.zeros(0, np.int16)).astype(np.int16, copy=False), int(rate)
