@@ -35,11 +35,11 @@ WINDOW = 30.0  # seconds the Whisper encoder hears at once
 FILL = 0.85  # share of a window the estimated text may fill
 TOKEN_SECONDS = 0.02  # one encoder frame: the DTW's time step
 MIN_WORD = 0.02  # no word is shorter than one encoder frame
-DTW_OFFSET = -0.06  # DTW word starts are late by about 60 ms with tiny.en (calibrated, see bench/asr.py)
+DTW_OFFSET = -0.04  # DTW word starts are late by about 40 ms with tiny.en (calibrated: bench/asr.py --calibrate)
 UNHEARD = 0.3  # mean token probability under which a sentence was not heard in its window
-MIN_GAP = 0.15  # pauses this long (seconds) pull the word edges next to them onto the energy edges
+MIN_GAP = 0.10  # pauses this long (seconds) pull the word edges next to them onto the energy edges
 MAX_SNAP = 0.6  # ... by at most this much
-MEDIAN_FILTER = 7  # frames of median filtering of the attention before the DTW
+MEDIAN_FILTER = 9  # frames of median filtering of the attention before the DTW
 LEAD = 0.2  # seconds a window starts before the first sound in it
 
 

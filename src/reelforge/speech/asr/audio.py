@@ -40,6 +40,8 @@ def _open(path: Path):
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        if _looks_like_text(path):
+            raise AudioError(f"{path}: is a text file, not audio or video") from None
         raise AudioError(f"{path}: not a readable audio or video file ({_reason(exc)})") from None
     if not container.streams.audio:
         container.close()
@@ -48,8 +50,22 @@ def _open(path: Path):
 
 
 def _reason(exc: Exception) -> str:
+    """FFmpeg's words for a failure, without the errno and the file name PyAV adds."""
+    import re
+
     text = str(exc).split(": '", 1)[0]
-    return f"{type(exc).__name__}: {text}"
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text).strip()
+    return text[:1].lower() + text[1:] if text else type(exc).__name__
+
+
+def _looks_like_text(path: Path) -> bool:
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    try:
+        decoded = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return bool(decoded.strip()) and all(c.isprintable() or c in "\r\n\t" for c in decoded)
 
 
 def stream_pcm(path: Path, block_seconds: float = 10.0) -> Iterator[np.ndarray]:
