@@ -56,8 +56,10 @@ def _recorded_lengths(loaded, assets: Path | None, workspace: Workspace) -> dict
     """Exact lengths of the document's recorded narrations (probed), by scene index, for the estimate."""
     if not any(scene.narration is not None and scene.narration.audio is not None for scene in loaded.document.scenes):
         return {}
-    from reelforge.resolve.narration import recorded_lengths
-
+    try:
+        from reelforge.resolve.narration import recorded_lengths
+    except ImportError:  # a core-only install cannot read audio: the estimate stays a guess
+        return {}
     return recorded_lengths(loaded.document, loaded.base_dir, workspace, assets=assets)
 
 
@@ -322,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # file names with undecodable bytes must not crash a report line
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the speech model never comes from a hub (see speech.asr.engine)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

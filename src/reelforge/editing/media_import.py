@@ -48,7 +48,7 @@ def project_from_media(images: Sequence[Path], audio: Path, project_path: Path, 
     from reelforge.document.loader import load_document, validate_data
     from reelforge.model.document import CURRENT_VERSION
     from reelforge.resolve.media import MediaError, probe
-    from reelforge.speech.asr import recorded_speech
+    from reelforge.speech.asr import recorded_speech, transcript_of
 
     if not images:
         raise MediaImportError("--from-media needs at least one image and then the recording")
@@ -63,11 +63,11 @@ def project_from_media(images: Sequence[Path], audio: Path, project_path: Path, 
     folder = project_path.absolute().parent
     sentences = _sentences(speech)
     # a narration's transcript holds at most 5000 characters: a long recording takes several scenes per image
-    wanted = max(len(images), -(-len(speech_text(speech)) // MAX_SCENE_CHARS))
+    wanted = max(len(images), -(-len(transcript_of(speech)) // MAX_SCENE_CHARS))
     count = max(min(wanted, len(sentences)), 1)
     pieces: list[Path] = []
     if count == 1:
-        narrations = [(Path(audio), speech_text(speech) or None, None)]
+        narrations = [(Path(audio), transcript_of(speech) or None, None)]
     else:
         narrations = _cut(speech, sentences, count, folder / f"{project_path.stem}-voice")
         pieces = [path for path, _, _ in narrations]
@@ -91,10 +91,6 @@ def project_from_media(images: Sequence[Path], audio: Path, project_path: Path, 
     document = validate_data(data)
     load_document(document)  # the same checks as any project
     return MediaProject(document, tuple(pieces), len(speech.words))
-
-
-def speech_text(speech: Speech) -> str:
-    return " ".join(word.text for word in speech.words)
 
 
 def _sentences(speech: Speech) -> list[tuple[int, int]]:

@@ -88,3 +88,29 @@ def recorded_lengths(document: Document, base_dir: Path, workspace: Workspace, *
             continue
         known[index] = Fraction(length.samples, length.sample_rate)
     return known
+
+
+def recorded_scene_speech(document: Document, index: int, base_dir: Path, workspace: Workspace, *,
+                          assets: Path | None = None, model: Path | None = None) -> Speech:
+    """One scene's recording heard now (for an editor's "re-align"): its transcript aligned to it, or its words
+    recognized when it has none, through the workspace cache (a hit loads no model). Unlike a render, the words
+    are made even when the document's captions are off.
+
+    Raises ValueError for a scene without a recorded narration; MediaError / AsrError name the JSON path."""
+    from reelforge.speech.asr import AsrError, recorded_speech
+
+    scene = document.scenes[index]
+    if scene.narration is None or scene.narration.audio is None:
+        raise ValueError(f"scenes[{index}] ({scene.id!r}) has no recorded narration")
+    where = f"scenes[{index}].narration.audio"
+    sources = SourceResolver(document, base_dir, assets, workspace)
+    try:
+        media = sources.media(scene.narration.audio, where)
+    finally:
+        sources.close()
+    check_kind(media, "audio", where)
+    try:
+        return recorded_speech(media.path, scene.narration.transcript, workspace, model=model,
+                               language=whisper_language(document.language))
+    except AsrError as error:
+        raise type(error)(f"{where}: {error}") from None

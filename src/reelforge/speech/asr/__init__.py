@@ -27,8 +27,13 @@ from reelforge.speech.asr.words import TimedWord
 __all__ = [
     "AsrError", "AudioError", "LoadedModel", "ModelError", "NoSpeechError", "RecordingLength", "TimedWord",
     "cached_recorded_speech", "default_model_folder", "exact_length", "load_model", "model_folder",
-    "recognize_file", "recorded_speech",
+    "recognize_file", "recorded_speech", "transcript_of",
 ]
+
+
+def transcript_of(speech) -> str:
+    """The words of a Speech as one line of text (a recognized recording's transcript, for the user to correct)."""
+    return " ".join(word.text for word in speech.words)
 
 
 def recognize_file(model: LoadedModel, path, language: str | None = None, **options) -> list[TimedWord]:
