@@ -345,3 +345,21 @@ def test_a_recording_without_transcript_gets_recognized_captions_and_the_editor_
     with pytest.raises(ValueError, match="no recorded narration"):
         recorded_scene_speech(validate_data({**document, "scenes": [{**document["scenes"][0],
                                                                     "narration": {"text": "Hi."}}]}), 0, path.parent, workspace)
+
+
+@pytest.mark.slow
+def test_a_transcript_far_longer_than_its_recording_still_gives_every_word_a_time(piper_clip, tmp_path: Path,
+                                                                                  workspace: Workspace):
+    path, truth = piper_clip
+    with wave.open(str(path)) as source:
+        params = source.getparams()
+        head = source.readframes(int(1.5 * params.framerate))
+    short = tmp_path / "short.wav"
+    with wave.open(str(short), "wb") as out:
+        out.setparams(params)
+        out.writeframes(head)
+    text = " ".join([PIPER_TEXT] * 12)  # about 400 words (over 448 tokens) for 1.5 s of audio
+    speech = recorded_speech(short, text, workspace)
+    assert [w.text for w in speech.words] == text.split()
+    assert all(w.end > w.start for w in speech.words) and speech.words[-1].end <= speech.duration
+    assert all(a.end <= b.start for a, b in zip(speech.words, speech.words[1:]))

@@ -41,6 +41,7 @@ MIN_GAP = 0.10  # pauses this long (seconds) pull the word edges next to them on
 MAX_SNAP = 0.6  # ... by at most this much
 MEDIAN_FILTER = 9  # frames of median filtering of the attention before the DTW
 LEAD = 0.2  # seconds a window starts before the first sound in it
+MAX_TOKENS = 400  # text tokens aligned in one window (the decoder holds 448 positions, the start sequence included)
 
 
 @dataclass
@@ -50,6 +51,7 @@ class _Unit:
     first: int
     end: int
     chars: int
+    tokens: int
 
 
 def align_transcript(model: LoadedModel, pcm: np.ndarray, transcript: str, language: str | None = None) -> list[TimedWord]:
@@ -89,13 +91,16 @@ class _Aligner:
         tokens = [self.tokens(word) for word in words]
         chars = sum(len(word) + 1 for word in words)
         seconds_per_char = max(self.last_sound - self.first_sound, 0.1) / chars
-        units = _units(words, split_sentences(words, line_ends), seconds_per_char, FILL * WINDOW * 0.9)
-        found: list[tuple[float, float, float]] = [(0.0, 0.0, 0.0)] * len(words)
+        counts = [len(t) for t in tokens]
+        units = _units(words, split_sentences(words, line_ends), seconds_per_char, FILL * WINDOW * 0.9, counts)
+        found: list[tuple[float, float, float]] = [(self.duration, self.duration, 0.0)] * len(words)
         cursor, u = max(0.0, self.first_sound - LEAD), 0
-        while u < len(units):
-            v, estimate = u, 0.0
-            while v < len(units) and (v == u or estimate + units[v].chars * seconds_per_char <= FILL * WINDOW):
+        while u < len(units) and cursor < self.duration - 0.05:  # words past the audio's end are squeezed there
+            v, estimate, held = u, 0.0, 0
+            while v < len(units) and (v == u or (estimate + units[v].chars * seconds_per_char <= FILL * WINDOW
+                                                 and held + units[v].tokens <= MAX_TOKENS)):
                 estimate += units[v].chars * seconds_per_char
+                held += units[v].tokens
                 v += 1
             cursor = self._skip_quiet(cursor)
             stop = min(cursor + WINDOW, self.duration)
@@ -128,9 +133,10 @@ class _Aligner:
             times[0] = (max(times[0][0], onset), times[0][1], times[0][2])
             found[first:kept_end] = times
             cursor, u = following, keep
-        spans = _monotonic([(s, e) for s, e, _ in found], self.duration)
+        shortest = min(MIN_WORD, self.duration / (len(words) + 1))  # a transcript far longer than its audio
+        spans = _monotonic([(s, e) for s, e, _ in found], self.duration, shortest)
         islands = speech_islands(self.db, self.threshold, MIN_GAP)
-        spans = _monotonic(_snap(spans, islands, MAX_SNAP), self.duration)
+        spans = _monotonic(_snap(spans, islands, MAX_SNAP), self.duration, shortest)
         return [TimedWord(word, round(s, 3), round(e, 3), round(p, 4))
                 for word, (s, e), (_, _, p) in zip(words, spans, found)]
 
@@ -141,11 +147,15 @@ class _Aligner:
         extractor = self.whisper.feature_extractor
         features = extractor(self.pcm[int(start * SAMPLE_RATE): int(stop * SAMPLE_RATE)])
         frames = min(features.shape[-1] - 1, extractor.nb_max_frames)
-        encoded = self.whisper.encode(pad_or_trim(features[:, :frames]))
         flat = [token for word in tokens for token in word]
+        if frames < 2 or not flat:
+            return [(start, start, 0.0)] * len(tokens)
+        encoded = self.whisper.encode(pad_or_trim(features[:, :frames]))
         result = self.whisper.model.align(encoded, self.tokenizer.sot_sequence, [flat], frames,
                                           median_filter_width=MEDIAN_FILTER)[0]
-        path = np.asarray(result.alignments)
+        path = np.asarray(result.alignments).reshape(-1, 2)
+        if len(path) == 0:
+            return [(start, start, 0.0)] * len(tokens)
         text_index, time_index = path[:, 0], path[:, 1]
         jumps = np.pad(np.diff(text_index), (1, 0), constant_values=1).astype(bool)
         token_start = time_index[jumps] * TOKEN_SECONDS  # one per token, and one for <|endoftext|>
@@ -178,38 +188,44 @@ class _Aligner:
         return (a + quietest_frame(self.db[a:b])) * 0.01
 
 
-def _units(words: Sequence[str], sentences: list[tuple[int, int]], seconds_per_char: float, longest: float) -> list[_Unit]:
-    """Sentences; one estimated longer than `longest` seconds is split at a comma past its middle, else before
-    it would overflow."""
+def _units(words: Sequence[str], sentences: list[tuple[int, int]], seconds_per_char: float, longest: float,
+           tokens: Sequence[int]) -> list[_Unit]:
+    """Sentences; one estimated longer than `longest` seconds (or of more than MAX_TOKENS / 2 tokens) is split at
+    a comma past its middle, else before it would overflow."""
     units = []
+    most = MAX_TOKENS // 2
     for first, end in sentences:
         chars = sum(len(word) + 1 for word in words[first:end])
-        if chars * seconds_per_char <= longest:
-            units.append(_Unit(first, end, chars))
+        count = sum(tokens[first:end])
+        if chars * seconds_per_char <= longest and count <= most:
+            units.append(_Unit(first, end, chars, count))
             continue
-        start, held = first, 0
+        start, held, held_tokens = first, 0, 0
         for j in range(first, end):
             held += len(words[j]) + 1
-            soft = words[j].endswith((",", ";", ":")) and held * seconds_per_char > longest / 2
-            if j == end - 1 or soft or (held + len(words[j + 1]) + 1) * seconds_per_char > longest:
-                units.append(_Unit(start, j + 1, held))
-                start, held = j + 1, 0
+            held_tokens += tokens[j]
+            soft = words[j].endswith((",", ";", ":")) and (held * seconds_per_char > longest / 2 or held_tokens > most / 2)
+            if (j == end - 1 or soft or (held + len(words[j + 1]) + 1) * seconds_per_char > longest
+                    or held_tokens + tokens[j + 1] > most):
+                units.append(_Unit(start, j + 1, held, held_tokens))
+                start, held, held_tokens = j + 1, 0, 0
     return units
 
 
-def _monotonic(spans: list[tuple[float, float]], duration: float) -> list[tuple[float, float]]:
-    """Each word after the previous one, inside [0, duration], and at least MIN_WORD long."""
+def _monotonic(spans: list[tuple[float, float]], duration: float, shortest: float = MIN_WORD) -> list[tuple[float, float]]:
+    """Each word after the previous one, inside [0, duration], and at least `shortest` long (callers make sure
+    that len(spans) * shortest fits in the duration)."""
     starts = [s for s, _ in spans]
     ends = [e for _, e in spans]
     previous = 0.0
     for i in range(len(spans)):
         starts[i] = max(starts[i], previous)
-        ends[i] = max(ends[i], starts[i] + MIN_WORD)
+        ends[i] = max(ends[i], starts[i] + shortest)
         previous = ends[i]
     following = duration
     for i in range(len(spans) - 1, -1, -1):
         ends[i] = min(ends[i], following)
-        starts[i] = max(min(starts[i], ends[i] - MIN_WORD), 0.0)
+        starts[i] = min(starts[i], ends[i] - shortest)
         following = starts[i]
     return list(zip(starts, ends))
 
