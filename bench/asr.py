@@ -282,7 +282,7 @@ def main() -> None:
         print(f"| ... exit status, status line | {hour['returncode']}, `{(hour['stdout'] or [''])[0][:70]}` | |")
     if calibration:
         best = min(calibration, key=calibration.get)
-        print(f"\nDTW offset calibration on the independent text (median |start error| by offset): "
+        print("\nDTW offset calibration on the independent text (median |start error| by offset): "
               + ", ".join(f"{k:+.2f} s: {v:.0f} ms" for k, v in calibration.items())
               + f"; best {best:+.2f} s (in use: {align_module.DTW_OFFSET:+.2f} s).")
     shutil.rmtree(folder, ignore_errors=True)

@@ -21,7 +21,7 @@ from reelforge.model.audio import Voice
 from reelforge.speech.asr import ModelError, NoSpeechError, exact_length, model_folder, recorded_speech
 from reelforge.speech.asr.align import MIN_WORD, _monotonic
 from reelforge.speech.asr.text import spoken_form, split_sentences, word_error_rate
-from reelforge.speech.asr.transcribe import ItemResult, TranscribeArgumentError, parse_formats, word_cues
+from reelforge.speech.asr.transcribe import TranscribeArgumentError, parse_formats, word_cues
 from reelforge.speech.asr.words import TimedWord
 from reelforge.workspace import Workspace
 
@@ -203,14 +203,18 @@ def test_a_transcript_for_a_silent_recording_is_a_clear_error(silence: Path, wor
 @pytest.mark.slow
 def test_transcribe_writes_every_format_and_a_silent_file_is_no_speech(espeak_clip: Path, silence: Path,
                                                                         tmp_path: Path, cache: Path):
+    model = tmp_path / "my-model"  # --model names any faster-whisper folder: here the bundled files, linked
+    model.mkdir()
+    for file in model_folder(None).iterdir():
+        (model / file.name).symlink_to(file)
     done = run_cli("transcribe", espeak_clip, silence, "-o", tmp_path / "out", "--format", "srt,vtt,txt,json",
-                   "--words-per-line", "4", "-q")
+                   "--words-per-line", "4", "-q", "--model", model)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith(f"completed  {espeak_clip}: ") and "words" in lines[0]
     assert lines[1] == f"no speech  {silence} (4.0 s)"
     data = json.loads((tmp_path / "out" / "train.json").read_text(encoding="utf-8"))
-    assert data["source"] == "asr" and len(data["words"]) >= 15
+    assert data["source"] == "asr" and data["model"] == "my-model" and len(data["words"]) >= 15
     assert all(set(w) == {"text", "start", "end", "confidence"} and w["end"] > w["start"] and 0 <= w["confidence"] <= 1
                for w in data["words"])
     cues = sidecar_cues(tmp_path / "out" / "train.srt")
@@ -298,7 +302,8 @@ def test_a_recorded_narration_scene_renders_with_captions_on_the_aligned_words(p
 @pytest.mark.slow
 def test_new_from_media_renders_as_long_as_the_audio_with_captions(piper_clip, tmp_path: Path, cache: Path):
     path, truth = piper_clip
-    first, second = make_test_image(tmp_path / "one.png", 400, 300), make_test_image(tmp_path / "two.png", 300, 400)
+    make_test_image(tmp_path / "one.png", 400, 300)
+    make_test_image(tmp_path / "two.png", 300, 400)
     shutil.copyfile(path, tmp_path / "voice.wav")
     made = run_cli("new", "--from-media", "one.png", "two.png", "voice.wav", "-o", "video.json", "--aspect", "16:9",
                    cwd=tmp_path)
