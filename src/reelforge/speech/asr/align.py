@@ -83,6 +83,7 @@ class _Aligner:
         self.threshold = threshold
         self.first_sound = loud[0] * 0.01
         self.last_sound = (loud[-1] + 1) * 0.01
+        self._encoded = None
 
     def tokens(self, word: str) -> list[int]:
         return self.tokenizer.encode(" " + spoken_form(word))
@@ -110,7 +111,7 @@ class _Aligner:
                 times = self.window(cursor, stop, tokens[first:end], words[first:end])
                 squeezed = not last and times[-1][0] >= stop - 0.3  # the text ran into the window's end
                 if squeezed and v - u > 2:
-                    v -= 1
+                    v -= max(1, (v - u) // 4)  # one unit less, or a quarter of many (a transcript far too long)
                     continue
                 break
             keep = v if last or v - u == 1 else v - 1
@@ -144,13 +145,16 @@ class _Aligner:
         """(start, end, probability) of each word aligned to pcm[start:stop] (at most 30 s), in seconds."""
         from faster_whisper.audio import pad_or_trim
 
-        extractor = self.whisper.feature_extractor
-        features = extractor(self.pcm[int(start * SAMPLE_RATE): int(stop * SAMPLE_RATE)])
-        frames = min(features.shape[-1] - 1, extractor.nb_max_frames)
+        if self._encoded is None or self._encoded[0] != (start, stop):  # a retry with fewer words hears the same audio
+            extractor = self.whisper.feature_extractor
+            features = extractor(self.pcm[int(start * SAMPLE_RATE): int(stop * SAMPLE_RATE)])
+            frames = min(features.shape[-1] - 1, extractor.nb_max_frames)
+            encoded = self.whisper.encode(pad_or_trim(features[:, :frames])) if frames >= 2 else None
+            self._encoded = ((start, stop), frames, encoded)
+        _, frames, encoded = self._encoded
         flat = [token for word in tokens for token in word]
-        if frames < 2 or not flat:
+        if encoded is None or not flat:
             return [(start, start, 0.0)] * len(tokens)
-        encoded = self.whisper.encode(pad_or_trim(features[:, :frames]))
         result = self.whisper.model.align(encoded, self.tokenizer.sot_sequence, [flat], frames,
                                           median_filter_width=MEDIAN_FILTER)[0]
         path = np.asarray(result.alignments).reshape(-1, 2)
