@@ -43,37 +43,50 @@ def cmd_validate(args: argparse.Namespace, workspace: Workspace) -> int:
         doc = loaded.document
         for warning in loaded.warnings:
             print(f"{file}: {warning}", file=sys.stderr)
+        known = _recorded_lengths(loaded, args.assets, workspace)
         width, height = doc.output.frame_size()
         print(
             f"{file}: valid: {len(doc.scenes)} scenes, {len(doc.blocks)} blocks, "
-            f"~{document_seconds(doc):.1f} s, {doc.output.aspect_ratio} {width}x{height} {doc.output.fps} fps"
+            f"~{document_seconds(doc, known):.1f} s, {doc.output.aspect_ratio} {width}x{height} {doc.output.fps} fps"
         )
         if args.estimate:
-            _print_estimate(doc)
+            _print_estimate(doc, known)
     return status
+
+
+def _recorded_lengths(loaded, assets: Path | None, workspace: Workspace) -> dict:
+    """Exact lengths of the document's recorded narrations (probed), by scene index, for the estimate."""
+    if not any(scene.narration is not None and scene.narration.audio is not None for scene in loaded.document.scenes):
+        return {}
+    try:
+        from reelforge.resolve.narration import recorded_lengths
+    except ImportError:  # a core-only install cannot read audio: the estimate stays a guess
+        return {}
+    return recorded_lengths(loaded.document, loaded.base_dir, workspace, assets=assets)
 
 
 def cmd_preview_script(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.document.loader import load_document
 
     loaded = load_document(Path(args.file), assets=args.assets)
-    _print_estimate(loaded.document)
+    _print_estimate(loaded.document, _recorded_lengths(loaded, args.assets, workspace))
     return EXIT_OK
 
 
-def _print_estimate(doc) -> None:
+def _print_estimate(doc, known: dict | None = None) -> None:
     from reelforge.document.estimate import document_seconds, estimate_scenes
 
-    estimates = estimate_scenes(doc)
+    known = known or {}
+    estimates = estimate_scenes(doc, known)
     if estimates:
         print(f"{'#':>3}  {'scene':<20} {'words':>5}  {'seconds':>7}  narration")
     for number, (scene, estimate) in enumerate(zip(doc.scenes, estimates), start=1):
         text = scene.narration.words_text if scene.narration else ""
         excerpt = (text[:48] + "…") if len(text) > 49 else text
-        mark = "" if estimate.fixed else "~"
+        mark = "" if estimate.fixed or number - 1 in known else "~"
         print(f"{number:>3}  {scene.id:<20} {estimate.words:>5}  {mark + format(estimate.seconds, '.1f'):>7}  {excerpt}")
     words = sum(e.words for e in estimates)
-    print(f"total: {words} words, ~{document_seconds(doc):.1f} s at voice speed {doc.voice.speed:g}")
+    print(f"total: {words} words, ~{document_seconds(doc, known):.1f} s at voice speed {doc.voice.speed:g}")
 
 
 def cmd_schema(args: argparse.Namespace, workspace: Workspace) -> int:
@@ -94,6 +107,10 @@ def cmd_new(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.editing.script_import import document_from_script, read_script
     from reelforge.fileio import write_atomic
 
+    if args.from_media:
+        from reelforge.editing.media_import import cmd_new_from_media
+
+        return cmd_new_from_media(args, workspace)
     out = Path(args.output)
     if out.exists() and not args.force:
         raise UsageError(f"{out} exists; pass --force to overwrite it")
@@ -131,8 +148,9 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
 class ProgressBar:
     """A one-line progress bar with ETA on stderr (plain lines when stderr is not a terminal)."""
 
-    def __init__(self, enabled: bool = True):
+    def __init__(self, enabled: bool = True, label: str = "render"):
         self.enabled = enabled
+        self.label = label
         self.tty = sys.stderr.isatty()
         self.last_percent = -1
 
@@ -146,7 +164,7 @@ class ProgressBar:
             sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% {progress.stage:<8}{eta}   ")
             sys.stderr.flush()
         elif percent // 10 != self.last_percent // 10:
-            print(f"render: {percent}% {progress.stage}{eta}", file=sys.stderr)
+            print(f"{self.label}: {percent}% {progress.stage}{eta}", file=sys.stderr)
         self.last_percent = percent
 
     def close(self) -> None:
@@ -251,8 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="Write the schema to PATH (default: schema/template.v1.schema.json in the source tree).",
     )
 
-    new = command("new", cmd_new, "Create a scene project from a plain-text or Markdown script.")
-    new.add_argument("--from-text", required=True, metavar="SCRIPT", help="Script: one scene per paragraph or list item; headings become titles.")
+    new = command("new", cmd_new, "Create a scene project from a plain-text or Markdown script, or from images and a voiceover.")
+    source = new.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-text", metavar="SCRIPT", help="Script: one scene per paragraph or list item; headings become titles.")
+    source.add_argument("--from-media", nargs="+", metavar="FILE", help="IMAGE... AUDIO: the images (one scene each, cut at "
+                        "sentence boundaries) over the recording, with captions recognized from it.")
     new.add_argument("-o", "--output", required=True, metavar="PROJECT.json", help="Where to write the project.")
     new.add_argument("--aspect", default="9:16", choices=["16:9", "9:16", "1:1", "4:5"], help="Aspect ratio (default 9:16).")
     new.add_argument("--voice", default=None, metavar="ID", help="Voice id (default: the bundled en_US-joe-medium).")
@@ -300,6 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     from reelforge.interchange.cli import add_commands as add_interchange_commands  # export, import (OTIO)
 
     add_interchange_commands(command)
+
+    # speech recognition (issue 12): the command bodies live in reelforge.speech.asr.cli_commands
+    from reelforge.speech.asr.cli_commands import add_transcribe_arguments, cmd_transcribe
+
+    add_transcribe_arguments(command("transcribe", cmd_transcribe,
+                                     "Captions for audio and video files, offline, in batch (srt, vtt, txt, json)."))
     return parser
 
 
@@ -319,6 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # file names with undecodable bytes must not crash a report line
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the speech model never comes from a hub (see speech.asr.engine)
     parser = build_parser()
     args = parser.parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() else None

@@ -23,6 +23,7 @@ from typing import Any
 
 CACHE_ENV = "REELFORGE_CACHE"
 VOICES_ENV = "REELFORGE_VOICES"
+ASR_MODEL_ENV = "REELFORGE_ASR_MODEL"
 HASH_CHUNK = 1 << 20
 
 
@@ -40,6 +41,7 @@ class SpeechStats:
     cache_hits: int = 0  # narrations served from the cache without the model
     models_loaded: int = 0  # voice models loaded into onnxruntime
     sentence_hits: int = 0  # sentences of a synthesized narration reused from the sentence cache
+    heard: int = 0  # recordings aligned or recognized by the speech recognition model (cache misses)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count(self, counter: str) -> None:
@@ -49,7 +51,7 @@ class SpeechStats:
 
     def reset(self) -> None:
         with self._lock:
-            self.synthesized = self.cache_hits = self.models_loaded = self.sentence_hits = 0
+            self.synthesized = self.cache_hits = self.models_loaded = self.sentence_hits = self.heard = 0
 
 
 class ContentHasher:
@@ -200,12 +202,14 @@ class Workspace:
     cache: content-addressed pieces (segments, audio, narration, cards, probes, downloads, music, stills);
     work: temporary folders of renders in progress (default `<cache>/work`, on the cache's file system so
     finished pieces are published by rename); fonts: reelforge's font files for libass and manim (default
-    `<cache>/fonts`); voices: a folder of extra piper voices (None: the bundled voice only)."""
+    `<cache>/fonts`); voices: a folder of extra piper voices (None: the bundled voice only); asr_model: the
+    faster-whisper model folder that aligns and recognizes recordings (None: the bundled Whisper tiny.en)."""
 
     cache: Path
     work: Path = None  # type: ignore[assignment]
     fonts: Path = None  # type: ignore[assignment]
     voices: Path | None = None
+    asr_model: Path | None = None
     stats: SpeechStats = field(default_factory=SpeechStats, compare=False, repr=False)
     hasher: ContentHasher = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
@@ -216,20 +220,25 @@ class Workspace:
         object.__setattr__(self, "fonts", Path(self.fonts).expanduser().absolute() if self.fonts else cache / "fonts")
         if self.voices is not None:
             object.__setattr__(self, "voices", Path(self.voices).expanduser())
+        if self.asr_model is not None:
+            object.__setattr__(self, "asr_model", Path(self.asr_model).expanduser())
         if self.hasher is None:
             object.__setattr__(self, "hasher", ContentHasher(cache / "hashes"))
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Workspace":
         """The workspace the environment names: `$REELFORGE_CACHE` (else `$XDG_CACHE_HOME/reelforge`, else
-        ~/.cache/reelforge) and `$REELFORGE_VOICES` (else ~/.local/share/reelforge/voices). Only the edges
+        ~/.cache/reelforge), `$REELFORGE_VOICES` (else ~/.local/share/reelforge/voices) and
+        `$REELFORGE_ASR_MODEL` (else the bundled speech recognition model). Only the edges
         (the command line, the service, the public `render()` when given no workspace) call this."""
         env = os.environ if environ is None else environ
         explicit = env.get(CACHE_ENV)
         home = Path(env.get("HOME") or Path.home())
         cache = Path(explicit) if explicit else Path(env.get("XDG_CACHE_HOME") or home / ".cache") / "reelforge"
         voices = env.get(VOICES_ENV)
-        return cls(cache, voices=Path(voices) if voices else home / ".local" / "share" / "reelforge" / "voices")
+        asr_model = env.get(ASR_MODEL_ENV)
+        return cls(cache, voices=Path(voices) if voices else home / ".local" / "share" / "reelforge" / "voices",
+                   asr_model=Path(asr_model) if asr_model else None)
 
     def folder(self, name: str) -> Path:
         """`<cache>/name`, created when missing."""
@@ -253,10 +262,12 @@ class Workspace:
     def to_dict(self) -> dict[str, str | None]:
         """The folders as plain data (a job sent to another process names its workspace this way)."""
         return {"cache": str(self.cache), "work": str(self.work), "fonts": str(self.fonts),
-                "voices": str(self.voices) if self.voices is not None else None}
+                "voices": str(self.voices) if self.voices is not None else None,
+                "asr_model": str(self.asr_model) if self.asr_model is not None else None}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Workspace":
         voices = data.get("voices")
+        asr_model = data.get("asr_model")
         return cls(Path(data["cache"]), work=data.get("work"), fonts=data.get("fonts"),
-                   voices=Path(voices) if voices else None)
+                   voices=Path(voices) if voices else None, asr_model=Path(asr_model) if asr_model else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from reelforge.document.estimate import document_seconds, estimate_scenes, scenes_seconds
+from reelforge.document.estimate import KnownSpeech, document_seconds, estimate_scenes, scenes_seconds
 from reelforge.errors import Problem
 from reelforge.model.document import MAX_TOTAL_SECONDS, MIN_TOTAL_SECONDS, Document
 from reelforge.model.sources import Source
@@ -18,10 +18,14 @@ def assets_folder(document: Document, base_dir: Path, assets: Path | None = None
     return base_dir / (document.assets_dir or "assets")
 
 
-def check_document(document: Document, *, base_dir: Path | None = None, assets: Path | None = None) -> list[Problem]:
+def check_document(document: Document, *, base_dir: Path | None = None, assets: Path | None = None,
+                   known_speech: KnownSpeech | None = None) -> list[Problem]:
+    """Problems a schema cannot see. `known_speech` gives exact speech lengths by scene index (e.g. recordings
+    that were probed); without it a recording's length is not known, and the video is not called too short."""
     problems = list(_duplicate_ids(document))
     problems += _long_names(document)
-    problems += _timing(document)
+    problems += _timing(document, known_speech or {})
+    problems += list(_recordings(document))
     if base_dir is not None or assets is not None:
         folder = assets_folder(document, base_dir or Path.cwd(), assets)
         problems += _missing_files(document, folder, base_dir or Path.cwd())
@@ -37,9 +41,20 @@ def _duplicate_ids(document: Document) -> Iterator[Problem]:
             first_at[scene.id] = index
 
 
-def _timing(document: Document) -> list[Problem]:
+def _recordings(document: Document) -> Iterator[Problem]:
+    """A recording without a transcript: its captions will be whatever speech recognition hears."""
+    if not document.captions.enabled:
+        return
+    for index, scene in enumerate(document.scenes):
+        narration = scene.narration
+        if narration is not None and narration.audio is not None and narration.transcript is None:
+            yield Problem(f"scenes[{index}].narration", "a recording without a transcript: its captions will be "
+                          "recognized from the audio; add \"transcript\" for exact words", "warning")
+
+
+def _timing(document: Document, known: KnownSpeech) -> list[Problem]:
     problems: list[Problem] = []
-    estimates = estimate_scenes(document)
+    estimates = estimate_scenes(document, known)
     for index, (scene, estimate) in enumerate(zip(document.scenes, estimates)):
         transition = scene.transition
         if transition and transition.type != "cut" and index < len(document.scenes) - 1:
@@ -65,11 +80,13 @@ def _timing(document: Document) -> list[Problem]:
                     f"blocks[{index}].start",
                     f"starts at {block.start:g} s, at or after the video's end ({end:g} s)",
                 ))
-    total = document_seconds(document)
+    total = document_seconds(document, known)
+    unknown_recording = any(scene.narration is not None and scene.narration.audio is not None and index not in known
+                            for index, scene in enumerate(document.scenes))
     if total > MAX_TOTAL_SECONDS:
         problems.append(Problem("", f"the video would last {_seconds_beyond(total, MAX_TOTAL_SECONDS)} s; "
                                     f"the limit is {MAX_TOTAL_SECONDS:g} s"))
-    elif total < MIN_TOTAL_SECONDS:
+    elif total < MIN_TOTAL_SECONDS and not unknown_recording:
         problems.append(Problem("", f"the video would last {_seconds_beyond(total, MIN_TOTAL_SECONDS)} s; "
                                     f"it must last at least {MIN_TOTAL_SECONDS:g} s"))
     return problems

@@ -28,7 +28,8 @@ class Narration(StrictModel):
     text: NarrationText | None = Field(default=None, description="Text spoken by the document's voice.")
     audio: Source | None = Field(default=None, description="A recording used as the narration instead of a voice.")
     transcript: NarrationText | None = Field(
-        default=None, description="With `audio`: the words said, used for captions and duration estimates."
+        default=None, description="With `audio`: the words said, aligned to the recording for word-exact captions "
+        "(without it, the words are recognized from the recording)."
     )
 
     @field_validator("transcript")
