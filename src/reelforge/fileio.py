@@ -30,8 +30,10 @@ BACKUP_SUFFIX = ".bak"
 PARTIAL_MARK = ".partial"
 
 
-class WriteError(ReelforgeError):
-    """A file could not be written; the message names it and says why (read-only, a folder, a full disk...)."""
+class WriteError(ReelforgeError, OSError):
+    """A file could not be written; the message names it and says why (read-only, a folder, a full disk...).
+
+    Also an OSError, so code that lets a cache write fail quietly (`except OSError`) still does."""
 
     exit_code = 2
 
@@ -71,13 +73,14 @@ def check_writable(path: Path) -> Path:
     return target
 
 
-def write_atomic(path: Path, data: bytes | str, *, keep_backup: bool = False) -> None:
+def write_atomic(path: Path, data: bytes | str, *, keep_backup: bool = False, exclusive: bool = False) -> None:
     """Write `data` to `path` so that readers see the old file or the new one, never half of one.
 
     `keep_backup`: first keep the current file as `path.bak` (replacing the old backup only once the new one is
-    whole)."""
+    whole). `exclusive`: only create `path`; if it exists by the time the data is written, it is kept as it is
+    (a cache entry: the first version written is the one every reader sees)."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    with atomic_output(path, keep_backup=keep_backup) as temp:
+    with atomic_output(path, keep_backup=keep_backup, exclusive=exclusive) as temp:
         with temp.open("wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -85,10 +88,11 @@ def write_atomic(path: Path, data: bytes | str, *, keep_backup: bool = False) ->
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path, *, keep_backup: bool = False, suffix: str = "") -> Iterator[Path]:
+def atomic_output(path: Path, *, keep_backup: bool = False, suffix: str = "", exclusive: bool = False) -> Iterator[Path]:
     """A temporary path beside `path` to write into; on success it replaces `path` (atomically, keeping the old
     file's mode and owner, and a `.bak` of it with `keep_backup`); on any failure it is removed and `path` is
-    untouched. `suffix` ends the temporary name (ffmpeg picks a format by it, e.g. ".mp4")."""
+    untouched. `suffix` ends the temporary name (ffmpeg picks a format by it, e.g. ".mp4"). `exclusive`: the
+    temporary file takes the name only if nothing has it yet (a link, which fails on an existing name)."""
     target = check_writable(Path(path))
     temp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{PARTIAL_MARK}{suffix}")
     try:
@@ -97,7 +101,10 @@ def atomic_output(path: Path, *, keep_backup: bool = False, suffix: str = "") ->
         raise _write_error(path, error) from None
     try:
         yield temp
-        _finish(temp, target, keep_backup)
+        if exclusive:
+            _link_new(temp, target)
+        else:
+            _finish(temp, target, keep_backup)
     except OSError as error:
         raise _write_error(path, error) from None
     finally:
@@ -131,6 +138,16 @@ def _finish(temp: Path, target: Path, keep_backup: bool) -> None:
     _sync_folder(target.parent)
 
 
+def _link_new(temp: Path, target: Path) -> None:
+    """Give `temp` the name `target` unless `target` exists (then the existing file is kept)."""
+    os.chmod(temp, 0o666 & ~_umask())
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        return
+    _sync_folder(target.parent)
+
+
 def _replace_backup(target: Path) -> None:
     """Copy `target` to `target.bak` through a temporary file: the old backup stays until the new one is whole."""
     backup = backup_path(target)
@@ -161,6 +178,18 @@ def _write_error(path: Path, error: OSError) -> WriteError:
                errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.EDQUOT: "over the disk quota",
                errno.ENAMETOOLONG: "the file name is too long", errno.EISDIR: "it is a folder"}
     return WriteError(path, reasons.get(error.errno, error.strerror or str(error)))
+
+
+@contextlib.contextmanager
+def held_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock named by `path` (a small file beside what it guards) across processes and threads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def sweep_partials(folder: Path, name: str | None = None) -> list[Path]:

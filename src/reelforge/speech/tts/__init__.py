@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reelforge.fileio import held_lock
 from reelforge.model.audio import Voice
 from reelforge.speech import Speech
 from reelforge.speech.tts.errors import TTSError
@@ -62,7 +63,14 @@ def synthesize(text: str, voice: Voice, *, workspace: Workspace) -> Speech:
     if cached is not None:
         workspace.stats.count("cache_hits")
         return cached
-    return _synthesize_into(folder, key, text, tokens, voice, info, workspace)
+    # One synthesis per key: piper's output varies from one run to the next, so a second, concurrent synthesis
+    # (another render, an editor's worker) must not replace the speech a render already used.
+    with held_lock(folder / f"{key}.lock"):
+        cached = store.load(folder, key, tokens)
+        if cached is not None:
+            workspace.stats.count("cache_hits")
+            return cached
+        return _synthesize_into(folder, key, text, tokens, voice, info, workspace)
 
 
 def cached_speech(text: str, voice: Voice, *, workspace: Workspace) -> Speech | None:

@@ -125,7 +125,9 @@ class LoadedVoice:
             np.savez(buffer, audio=audio, counts=counts)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(path, buffer.getvalue())
+                write_atomic(path, buffer.getvalue(), exclusive=True)
+                with np.load(path) as stored:  # the first synthesis of a sentence is the one every narration uses
+                    audio, counts = stored["audio"], stored["counts"]
             except OSError:
                 pass  # the cache only saves work: a full or read-only disk must not fail the synthesis
         return audio, counts
