@@ -31,7 +31,8 @@ class RequestContext:
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-Id"] = context["request_id"]
                 for name, value in context["headers"].items():
-                    headers[name] = value
+                    if name not in headers:  # an error's own rate-limit headers win over the request's
+                        headers[name] = value
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

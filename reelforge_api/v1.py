@@ -145,7 +145,7 @@ async def _idempotent(request: Request, engine: Engine, key: ApiKey, request_has
         if on_replay is not None:
             on_replay()
         status, body = replay
-        body = {**body, "idempotentReplay": True} if "error" not in body else body
+        body = body if list(body) == ["error"] else {**body, "idempotentReplay": True}  # envelopes as they were
         return JSONResponse(body, status_code=status, headers={"Idempotent-Replayed": "true"})
     try:
         status, body = await action()

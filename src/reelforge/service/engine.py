@@ -274,9 +274,10 @@ class Engine:
                        "webhook_secret, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', 'queued', ?, ?, ?, ?, "
                        "?, ?)", (draft.id, key.id, api, int(key.test), quality, dumps(metadata), url, secret, now, now))
             self._event(db, draft.id, "render.queued", now)
+            job = Job.from_row(db.execute("SELECT * FROM jobs WHERE id = ?", (draft.id,)).fetchone())
         self._wake.set()
         self.outbox.wake()
-        return self._job(draft.id)
+        return job
 
     def _check_active(self, key: ApiKey, db=None) -> None:
         db = db or self.store.read()
