@@ -187,7 +187,7 @@ class Delivery:
 class Receiver:
     url: str
     deliveries: list[Delivery] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)  # statuses to answer in turn, then 200
+    failures: int = 0  # each event's first `failures` deliveries are answered 500
 
     def wait(self, predicate, timeout: float = 120) -> list[Delivery]:
         deadline = time.monotonic() + timeout
@@ -200,16 +200,22 @@ class Receiver:
 
 
 @contextmanager
-def receiving(answers: list[int] | None = None) -> Iterator[Receiver]:
-    """A webhook receiver on 127.0.0.1 that records each delivery and answers `answers` in turn, then 200."""
-    receiver = Receiver("", answers=list(answers or []))
+def receiving(failures: int = 0) -> Iterator[Receiver]:
+    """A webhook receiver on 127.0.0.1 that records each delivery; it answers 500 to the first `failures`
+    deliveries of each event (by its id), then 200."""
+    receiver = Receiver("", failures=failures)
     lock = threading.Lock()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with lock:
-                status = receiver.answers.pop(0) if receiver.answers else 200
+                try:
+                    event_id = json.loads(body)["id"]
+                except (ValueError, KeyError, TypeError):
+                    event_id = None
+                earlier = sum(1 for d in receiver.deliveries if d.body and json.loads(d.body).get("id") == event_id)
+                status = 500 if earlier < receiver.failures else 200
                 receiver.deliveries.append(Delivery({k.lower(): v for k, v in self.headers.items()}, body, status))
             self.send_response(status)
             self.send_header("Content-Length", "0")
