@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config)   # manim builds pycairo and manimpango against these
+APT_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config   # manim builds pycairo and manimpango against these
+  ffmpeg)                                                  # ffprobe: the service tests check downloads with it
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -9,6 +9,7 @@ import http.server
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 from contextlib import contextmanager
@@ -94,9 +95,15 @@ def test_a_draft_render_with_uploads_from_submit_to_download(tmp_path: Path, png
         out.write_bytes(video.body)
         info = probe(out)
         assert info.video.width == 540 and info.video.height == 960 and "audio" in info.kinds()
-        assert abs(info.duration - result["duration"]) < 0.1
-        frames = video_frames(out, [0, int(info.video.frames) - 1])
-        assert len(frames) == 2
+        assert abs(info.seconds - result["duration"]) < 0.1 and info.video.packets == round(result["duration"] * 30)
+        checked = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json",
+                                             str(out)], capture_output=True, text=True, check=True, timeout=60).stdout)
+        kinds = {s["codec_type"]: s for s in checked["streams"]}
+        assert kinds["video"]["codec_name"] == "h264" and kinds["audio"]["codec_name"] == "aac"
+        assert (kinds["video"]["width"], kinds["video"]["height"]) == (540, 960) and "subtitle" in kinds
+        assert abs(float(checked["format"]["duration"]) - result["duration"]) < 0.1
+        frames = video_frames(out, [0, info.video.packets - 1])
+        assert len(frames) == 2 and frames[0].std() > 10, "the first frame shows the uploaded picture"
 
         part = server.call("GET", f"/v1/renders/{job['id']}/video", headers={"Range": "bytes=100-299"})
         assert part.status == 206 and part.body == video.body[100:300]
@@ -169,7 +176,7 @@ def test_kill_9_during_a_render_then_restart_completes_it_exactly_once_and_its_w
             out = tmp_path / "restarted.mp4"
             out.write_bytes(server.call("GET", f"/v1/renders/{job['id']}/video").body)
             info = probe(out)
-            assert abs(info.duration - 16) < 0.1 and info.video.width == 1080
+            assert abs(info.seconds - 16) < 0.1 and info.video.width == 1080 and info.video.packets == 16 * 30
 
 
 def test_a_webhook_receiver_answering_500_twice_sees_the_retries(tmp_path: Path):
