@@ -238,18 +238,24 @@ class Engine:
 
     def submit(self, key: ApiKey, draft: Draft, document: Any, *, quality: str | None = None,
                webhook: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None,
-               api: str = "v1") -> Job:
+               api: str = "v1", extra: dict[str, Any] | None = None, active_limit: int | None = None) -> Job:
         """Check and queue a job from a draft (its files uploaded); Invalid or Conflict otherwise. The draft's
-        folder becomes the job's, or is removed when the submission is refused."""
+        folder becomes the job's, or is removed when the submission is refused.
+
+        `api` names the wire contract the job came through (its webhooks use that API's format); `extra` is
+        data that API keeps with the job; `active_limit` overrides the active jobs a key may have (a contract
+        that allows one at a time)."""
         try:
-            return self._submit(key, draft, document, quality, webhook, metadata or {}, api)
+            return self._submit(key, draft, document, quality, webhook, metadata or {}, api, extra or {},
+                                active_limit or self.settings.active_jobs_per_key)
         except BaseException:
             draft.discard()
             raise
 
     def _submit(self, key: ApiKey, draft: Draft, document: Any, quality: str | None,
-                webhook: dict[str, Any] | None, metadata: dict[str, Any], api: str) -> Job:
-        self._check_active(key)
+                webhook: dict[str, Any] | None, metadata: dict[str, Any], api: str, extra: dict[str, Any],
+                limit: int) -> Job:
+        self._check_active(key, limit)
         if quality is not None and quality not in QUALITIES:
             raise _invalid("quality", f"must be one of {', '.join(QUALITIES)}")
         _check_metadata(metadata)
@@ -269,21 +275,21 @@ class Engine:
         write_atomic(folder / "job.json", job.to_json())
         now = time.time()
         with self.store.write() as db:
-            self._check_active(key, db)
+            self._check_active(key, limit, db)
             db.execute("INSERT INTO jobs (id, key_id, api, test, status, phase, quality, metadata, webhook_url, "
-                       "webhook_secret, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', 'queued', ?, ?, ?, ?, "
-                       "?, ?)", (draft.id, key.id, api, int(key.test), quality, dumps(metadata), url, secret, now, now))
+                       "webhook_secret, extra, created_at, updated_at) VALUES (?, ?, ?, ?, 'queued', 'queued', ?, ?, "
+                       "?, ?, ?, ?, ?)", (draft.id, key.id, api, int(key.test), quality, dumps(metadata), url, secret,
+                                          dumps(extra), now, now))
             self._event(db, draft.id, "render.queued", now)
             job = Job.from_row(db.execute("SELECT * FROM jobs WHERE id = ?", (draft.id,)).fetchone())
         self._wake.set()
         self.outbox.wake()
         return job
 
-    def _check_active(self, key: ApiKey, db=None) -> None:
+    def _check_active(self, key: ApiKey, limit: int, db=None) -> None:
         db = db or self.store.read()
         active = db.execute("SELECT COUNT(*) FROM jobs WHERE key_id = ? AND status IN ('queued', 'rendering')",
                             (key.id,)).fetchone()[0]
-        limit = self.settings.active_jobs_per_key
         if active >= limit:
             raise Conflict(f"this key has {active} jobs queued or rendering, the most it may have; wait for one to "
                            "finish", code="too_many_active_jobs", details={"limit": limit})

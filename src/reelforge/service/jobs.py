@@ -53,13 +53,15 @@ class Job:
     started_at: float | None
     updated_at: float
     finished_at: float | None
+    extra: dict[str, Any]  # what the API the job came through keeps with it (a compatibility router's own fields)
 
     @classmethod
     def from_row(cls, row) -> "Job":
         return cls(row["id"], row["key_id"], row["api"], bool(row["test"]), row["status"], row["phase"],
                    row["progress"], row["eta"], row["attempts"], row["quality"], loads(row["metadata"]) or {},
                    row["webhook_url"], loads(row["error"]), loads(row["result"]), bool(row["cancel_requested"]),
-                   row["created_at"], row["started_at"], row["updated_at"], row["finished_at"])
+                   row["created_at"], row["started_at"], row["updated_at"], row["finished_at"],
+                   loads(row["extra"]) or {})
 
     @property
     def terminal(self) -> bool:

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, key_id TEXT NOT NULL, api TEXT NOT NULL,
     test INTEGER NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, progress REAL NOT NULL DEFAULT 0, eta REAL,
     attempts INTEGER NOT NULL DEFAULT 0, quality TEXT, metadata TEXT NOT NULL, webhook_url TEXT,
-    webhook_secret TEXT, error TEXT, result TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0,
+    webhook_secret TEXT, extra TEXT, error TEXT, result TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL, started_at REAL, updated_at REAL NOT NULL, finished_at REAL);
 CREATE INDEX IF NOT EXISTS jobs_by_key ON jobs (key_id, seq);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, seq);
