@@ -220,7 +220,7 @@ async def create_render(request: Request, key: ApiKey = Depends(submitting_key),
 
 
 @router.get("/renders", summary="List renders", response_model=RenderList, responses=ERRORS)
-def list_renders(request: Request, limit: int = Query(20, ge=1, le=100),
+async def list_renders(request: Request, limit: int = Query(20, ge=1, le=100),
                  cursor: str | None = Query(None, description="`nextCursor` of the previous page."),
                  status: Literal["queued", "rendering", "completed", "failed", "cancelled"] | None = None,
                  key: ApiKey = Depends(api_key), engine: Engine = Depends(get_engine)) -> JSONResponse:
@@ -231,9 +231,10 @@ def list_renders(request: Request, limit: int = Query(20, ge=1, le=100),
 
 
 @router.get("/renders/{render_id}", summary="Read a render", response_model=RenderObject, responses=ERRORS)
-def get_render(render_id: str, request: Request, key: ApiKey = Depends(api_key),
+async def get_render(render_id: str, request: Request, key: ApiKey = Depends(api_key),
                engine: Engine = Depends(get_engine)) -> JSONResponse:
-    """Status, phase, progress (0–100) and ETA while it renders; the result (with signed links) or the error."""
+    """Status, phase, progress (0–100) and ETA while it renders; the result (with signed links) or the error.
+    (One read by primary key, answered on the event loop: polling stays fast while renders run.)"""
     return JSONResponse(_render(request, engine, engine.get(key, render_id)))
 
 

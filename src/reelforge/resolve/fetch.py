@@ -316,7 +316,7 @@ def fetch_url(url: str, where: str, workspace: Workspace, policy: FetchPolicy | 
             reason = f"took longer than the {policy.deadline_seconds:g} s limit"
         else:
             reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        raise MediaError(f"{where}: cannot fetch {url}: {reason}") from None
+        raise MediaError(f"{where}: cannot fetch {url}: {' '.join(str(reason).split())}") from None
     finally:
         deadline.stop()
         if connection is not None:

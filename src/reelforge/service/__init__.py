@@ -11,8 +11,18 @@ HTTP front ends (`reelforge_api`: the native /v1 router, the compatibility route
 into these calls and jobs into their wire shapes.
 """
 
-from reelforge.service.engine import Engine
-from reelforge.service.errors import ServiceError
-from reelforge.service.settings import ServiceSettings
+from typing import Any
 
-__all__ = ["Engine", "ServiceError", "ServiceSettings"]
+_LAZY = {"Engine": "reelforge.service.engine", "ServiceError": "reelforge.service.errors",
+         "ServiceSettings": "reelforge.service.settings"}
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:  # the command line imports this package's settings without the engine
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'reelforge.service' has no attribute {name!r}")

@@ -9,10 +9,12 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelforge.errors import ReelforgeError
-from reelforge.service.settings import ServiceSettings
+
+if TYPE_CHECKING:  # the command line builds its parser without loading pydantic
+    from reelforge.service.settings import ServiceSettings
 
 DATA_ENV = "REELFORGE_DATA"
 SETTING_ENV_PREFIX = "REELFORGE_SERVE_"  # REELFORGE_SERVE_WORKERS=2, REELFORGE_SERVE_ALLOW_FETCH_HOSTS=a,b, …
@@ -30,8 +32,10 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
     return Path(environ.get("XDG_DATA_HOME") or home / ".local" / "share") / "reelforge" / "service"
 
 
-def settings_from(flags: Mapping[str, Any], environ: Mapping[str, str]) -> ServiceSettings:
+def settings_from(flags: Mapping[str, Any], environ: Mapping[str, str]) -> "ServiceSettings":
     """Defaults, then `REELFORGE_SERVE_*` variables, then the flags given: one validated settings object."""
+    from reelforge.service.settings import ServiceSettings
+
     values: dict[str, Any] = {}
     for name, field in ServiceSettings.model_fields.items():
         text = environ.get(SETTING_ENV_PREFIX + name.upper())
@@ -115,6 +119,7 @@ def _when(stamp: float | None) -> str:
 def run_keys(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from reelforge.service.errors import NotFound
     from reelforge.service.keys import Keys
+    from reelforge.service.settings import ServiceSettings
     from reelforge.service.store import Store
 
     data = args.data.expanduser() if args.data else default_data_dir(environ)

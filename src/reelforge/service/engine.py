@@ -106,7 +106,7 @@ class Engine:
         self.store = Store(settings.database)
         self.keys = Keys(self.store)
         self.idempotency = Idempotency(self.store, settings.idempotency_seconds)
-        self.executor = executor if executor is not None else LocalExecutor(settings.workers)
+        self.executor = executor if executor is not None else LocalExecutor(settings.workers, nice=settings.render_nice)
         self.policy = settings.source_policy()
         self.requests = RateLimiter(settings.requests_per_minute)
         self.submissions = RateLimiter(settings.submissions_per_minute)

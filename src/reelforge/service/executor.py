@@ -14,6 +14,8 @@ elsewhere (a cluster executor submits `run_task` to its workers). The contract:
 
 from __future__ import annotations
 
+import os
+import threading
 from abc import ABC, abstractmethod
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -77,11 +79,24 @@ class Executor(ABC):
 
 
 class LocalExecutor(Executor):
-    """Tasks in a pool of threads of this process (ffmpeg does the heavy work in its own processes)."""
+    """Tasks in a pool of threads of this process (ffmpeg does the heavy work in its own processes).
 
-    def __init__(self, slots: int):
+    With `nice`, each render thread lowers its own scheduling priority first; on Linux a thread's niceness is
+    its own and passes to the threads and processes it starts, so the render and its ffmpeg runs yield the
+    CPU to the threads answering HTTP requests."""
+
+    def __init__(self, slots: int, *, nice: int = 0):
         self.slots = slots
-        self._pool = ThreadPoolExecutor(max_workers=max(slots, 1), thread_name_prefix="render")
+        self.nice = nice
+        self._pool = ThreadPoolExecutor(max_workers=max(slots, 1), thread_name_prefix="render",
+                                        initializer=self._lower_priority)
+
+    def _lower_priority(self) -> None:
+        if self.nice and hasattr(os, "setpriority"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+            except OSError:
+                pass
 
     def submit(self, task: RenderTask, on_progress: ProgressCallback, cancel: CancelToken) -> Future:
         return self._pool.submit(run_task, task, on_progress, cancel)

@@ -30,6 +30,8 @@ class ServiceSettings(BaseModel):
                                                               "the address the request came to).")
     workers: int = Field(default_factory=default_workers, ge=0, description="Renders at once (0: queue only).")
     render_threads: int = Field(default=2, ge=1, description="ffmpeg encoders one render runs at once.")
+    render_nice: int = Field(default=10, ge=0, le=19, description="Scheduling niceness of renders (and their "
+                                                                  "ffmpeg): the API stays responsive while they run.")
     max_attempts: int = Field(default=3, ge=1, description="Tries of a render the server was stopped during.")
     webhook_attempts: int = Field(default=5, ge=1, description="Deliveries of one event before giving up.")
     webhook_backoff_seconds: float = Field(default=10.0, gt=0, description="Wait before the first retry; "
