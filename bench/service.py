@@ -10,7 +10,7 @@ Run from the repository root: `.venv/bin/python -m bench.service [--rounds 3] [-
 - overhead: W rendered by `reelforge render` (a fresh cache holding only W's narration and music, made once
   before the rounds) against W submitted to a fresh server (multipart with its 5 files, the same seeded cache),
   timed from the submit request to the poll that sees `completed`; alternating, median of the rounds.
-Prints a Markdown report and writes it to bench/results-<date>-service.md (raw numbers beside it as .json).
+Prints a Markdown report and writes it to bench/results-<date>-service-<groups>.md (raw numbers beside it as .json).
 """
 
 from __future__ import annotations
@@ -132,6 +132,7 @@ def _sources(value: Any) -> list[dict]:
 def wait_done(service: Service, key: str, job_id: str, interval: float = 0.05) -> dict:
     while True:
         status, job = service.call("GET", f"/v1/renders/{job_id}", key)
+        assert status == 200, job
         if job["status"] in ("completed", "failed", "cancelled"):
             return job
         time.sleep(interval)
@@ -158,7 +159,7 @@ def service_render(workdir: Path, inputs: Path, assets: Path) -> dict[str, float
     data.mkdir(parents=True)
     seeded_cache(inputs, data / "cache")
     key = make_key(data)
-    service = Service(data)
+    service = Service(data, REELFORGE_SERVE_REQUESTS_PER_MINUTE="100000")  # polled every 50 ms
     try:
         body, kind = w_body(assets)
         clock = time.monotonic()
@@ -305,7 +306,8 @@ def main() -> None:
     report["machine"] = machine()
     text = markdown(report)
     print(text)
-    stem = BENCH_DIR / f"results-{report['date']}-service"
+    groups = "-".join(part for part in ("overhead", "polling") if part in args.only)
+    stem = BENCH_DIR / f"results-{report['date']}-service-{groups}"
     stem.with_suffix(".md").write_text(text, encoding="utf-8")
     stem.with_suffix(".json").write_text(json.dumps(report, indent=2), encoding="utf-8")
 

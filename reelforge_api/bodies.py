@@ -58,11 +58,13 @@ async def read_json(request: Request, limit: int) -> tuple[Any, str]:
 
 
 class _Multipart:
-    """python-multipart callbacks: text parts kept (capped), `files` parts streamed into the draft."""
+    """python-multipart callbacks: text parts kept (capped), file parts streamed into the draft."""
 
-    def __init__(self, draft: Draft, text_limit: int):
+    def __init__(self, draft: Draft, text_limit: int, text_parts: tuple[str, ...], file_parts: tuple[str, ...]):
         self.draft = draft
         self.text_limit = text_limit
+        self.text_parts = text_parts
+        self.file_parts = file_parts
         self.texts: dict[str, str] = {}
         self.digest = hashlib.sha256()
         self._field = b""
@@ -99,16 +101,17 @@ class _Multipart:
         filename = options.get(b"filename")
         self._name = name
         if filename is not None:
-            if name != "files":
-                raise Invalid(f"file part {name!r}: files go in parts named `files`", code="unknown_part")
+            if name not in self.file_parts:
+                raise Invalid(f"file part {name!r}: files go in parts named {' or '.join(self.file_parts)}",
+                              code="unknown_part")
             self._writer = self.draft.upload(filename.decode("utf-8", "replace"))
             self._file_digest = hashlib.sha256()
-        elif name in TEXT_PARTS:
+        elif name in self.text_parts:
             if name in self.texts:
                 raise Invalid(f"part {name!r} is sent twice", code="duplicate_part")
             self._buffer = []
         else:
-            raise Invalid(f"unknown part {name!r}: the parts are {', '.join(TEXT_PARTS)} and files",
+            raise Invalid(f"unknown part {name!r}: the parts are {', '.join(self.text_parts + self.file_parts)}",
                           code="unknown_part")
 
     def part_data(self, data: bytes, start: int, end: int) -> None:
@@ -147,14 +150,18 @@ class _Multipart:
         return hashlib.sha256(json.dumps(sorted(self._parts)).encode()).hexdigest()
 
 
-async def read_multipart(request: Request, draft: Draft, *, text_limit: int, total_limit: int) -> tuple[dict[str, str], str]:
-    """Stream a multipart body: text parts returned, file parts written into `draft`; and the request's hash."""
+async def read_multipart(request: Request, draft: Draft, *, text_limit: int, total_limit: int,
+                         text_parts: tuple[str, ...] = TEXT_PARTS, file_parts: tuple[str, ...] = ("files",),
+                         ) -> tuple[dict[str, str], str]:
+    """Stream a multipart body: the text parts named `text_parts` returned, the file parts named `file_parts`
+    written into `draft` (each under its filename, which must be a bare file name), and the request's hash.
+    Any other part is refused (422). The names each file part was saved as: `draft.files` (in order)."""
     _declared_length(request, total_limit, "request")
     _, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
     if not boundary:
         raise BadRequest("a multipart body needs a boundary in its Content-Type", code="malformed_multipart")
-    reader = _Multipart(draft, text_limit)
+    reader = _Multipart(draft, text_limit, text_parts, file_parts)
     try:
         parser = MultipartParser(boundary, reader.callbacks())
     except Exception:

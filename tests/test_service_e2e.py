@@ -179,6 +179,26 @@ def test_kill_9_during_a_render_then_restart_completes_it_exactly_once_and_its_w
             assert abs(info.seconds - 16) < 0.1 and info.video.width == 1080 and info.video.packets == 16 * 30
 
 
+@pytest.mark.slow
+def test_a_graceful_stop_during_a_render_queues_it_again_without_spending_an_attempt(tmp_path: Path, pngs):
+    data = tmp_path / "data"
+    secret = make_key(data)
+    with serving(data) as server:
+        server.secret = secret
+        job = submit(server, long_document(12), [("a.png", pngs[0])])
+        server.wait_for(job["id"], ("rendering",), condition=lambda j: j["progress"] > 0, timeout=180)
+        children = ffmpeg_children(server)
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=60) == 0
+        assert not [pid for pid in children if Path(f"/proc/{pid}").exists()], "ffmpeg outlived the server"
+    with serving(data) as server:
+        server.secret = secret
+        done = server.wait_for(job["id"], timeout=300)
+        assert done["status"] == "completed" and done["attempts"] == 1, done
+        events = [e["type"] for e in server.call("GET", f"/v1/renders/{job['id']}/events").json()["data"]]
+        assert events == ["render.queued", "render.started", "render.requeued", "render.started", "render.completed"]
+
+
 def test_a_webhook_receiver_answering_500_twice_sees_the_retries(tmp_path: Path):
     data = tmp_path / "data"
     secret = make_key(data, "--test")  # a test key: the job completes without rendering, its webhooks go out
