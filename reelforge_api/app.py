@@ -30,13 +30,16 @@ same event id may arrive more than once: de-duplicate by it.
 """
 
 
-def create_app(settings: ServiceSettings, *, engine: Engine | None = None, port_file: Path | None = None) -> FastAPI:
-    """The app over an engine (made from `settings` when not given), started when the app starts."""
+def create_app(settings: ServiceSettings, *, engine: Engine | None = None, port_file: Path | None = None,
+               start_engine: bool = True) -> FastAPI:
+    """The app over an engine (made from `settings` when not given), started when the app starts (unless the
+    caller started it) and stopped when it stops."""
     engine = engine or Engine(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine.start()
+        if start_engine:
+            engine.start()
         if port_file is not None:
             from reelforge.fileio import write_atomic
 

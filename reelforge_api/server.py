@@ -7,7 +7,8 @@ import socket
 import sys
 from pathlib import Path
 
-from reelforge.service import Engine, ServiceSettings
+from reelforge.errors import ReelforgeError
+from reelforge.service import Engine, ServiceError, ServiceSettings
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -33,7 +34,12 @@ def serve(settings: ServiceSettings, *, port_file: Path | None = None, log_level
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     settings = settings.model_copy(update={"port": port})
     engine = Engine(settings)
-    app = create_app(settings, engine=engine, port_file=port_file)
+    try:
+        engine.start()  # before uvicorn: a data folder in use is one line, not a failed start-up's traceback
+    except ServiceError as error:
+        sock.close()
+        raise ReelforgeError(f"{settings.data}: {error}") from None
+    app = create_app(settings, engine=engine, port_file=port_file, start_engine=False)
     print(f"reelforge serve: listening on http://{shown_host}:{port} (data {settings.data}, "
           f"{settings.workers} render workers)", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on", timeout_graceful_shutdown=10,

@@ -189,7 +189,7 @@ def test_a_graceful_stop_during_a_render_queues_it_again_without_spending_an_att
         server.wait_for(job["id"], ("rendering",), condition=lambda j: j["progress"] > 0, timeout=180)
         children = ffmpeg_children(server)
         server.process.send_signal(signal.SIGTERM)
-        assert server.process.wait(timeout=60) == 0
+        assert server.process.wait(timeout=60) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once stopped
         assert not [pid for pid in children if Path(f"/proc/{pid}").exists()], "ffmpeg outlived the server"
     with serving(data) as server:
         server.secret = secret
@@ -357,3 +357,11 @@ def test_a_large_upload_is_refused_while_it_streams(tmp_path: Path, pngs):
         connection.close()
         assert not list((data / "jobs").iterdir()), "the refused upload was kept"
     stop(server.process)
+
+
+def test_a_second_server_on_the_same_data_folder_is_refused_in_one_line(tmp_path: Path):
+    data = tmp_path / "data"
+    with serving(data):
+        second = cli("serve", "--port", "0", "--data", data)
+    assert second.returncode == 1 and "Traceback" not in second.stderr
+    assert second.stderr.strip().splitlines()[-1].endswith("another reelforge server is using this data folder")
