@@ -215,7 +215,7 @@ def _poll_process(port: int, key: str, path: str, threads: int, seconds: float, 
     queue.put((latencies, errors))
 
 
-def polling(workdir: Path, inputs: Path, assets: Path, clients: int, seconds: float) -> dict[str, Any]:
+def polling(workdir: Path, inputs: Path, assets: Path, clients: int, seconds: float, pause: float) -> dict[str, Any]:
     data = workdir / "poll-data"
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
@@ -235,7 +235,7 @@ def polling(workdir: Path, inputs: Path, assets: Path, clients: int, seconds: fl
         queue = multiprocessing.get_context("fork").Queue()
         clock = time.monotonic()
         workers = [multiprocessing.get_context("fork").Process(
-            target=_poll_process, args=(service.port, key, f"/v1/renders/{ids[0]}", clients // processes, seconds, 0.1,
+            target=_poll_process, args=(service.port, key, f"/v1/renders/{ids[0]}", clients // processes, seconds, pause,
                                         queue)) for _ in range(processes)]
         for worker in workers:
             worker.start()
@@ -255,7 +255,7 @@ def polling(workdir: Path, inputs: Path, assets: Path, clients: int, seconds: fl
     def quantile(q: float) -> float:
         return latencies[min(int(q * len(latencies)), len(latencies) - 1)]
 
-    return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(latencies),
+    return {"clients": clients, "pause_s": pause, "seconds": round(elapsed, 1), "requests": len(latencies),
             "per_second": round(len(latencies) / elapsed, 1), "p50_ms": round(quantile(0.5), 2),
             "p90_ms": round(quantile(0.9), 2), "p99_ms": round(quantile(0.99), 2), "max_ms": round(latencies[-1], 2),
             "errors": len(errors), "error_kinds": sorted(set(errors)), "render_running_at_end": busy,
@@ -274,6 +274,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--pause", type=float, default=0.1, help="Seconds a client waits after each answer.")
     parser.add_argument("--only", default="overhead,polling")
     args = parser.parse_args()
     workdir = args.workdir
@@ -302,7 +303,7 @@ def main() -> None:
         report["overhead"] = {"rounds": rounds, "cli_median_s": round(cli, 2), "service_median_s": round(service, 2),
                               "overhead_pct": round((service / cli - 1) * 100, 1)}
     if "polling" in args.only:
-        report["polling"] = polling(workdir, inputs, assets, args.clients, args.seconds)
+        report["polling"] = polling(workdir, inputs, assets, args.clients, args.seconds, args.pause)
     report["machine"] = machine()
     text = markdown(report)
     print(text)
@@ -327,7 +328,8 @@ def markdown(report: dict[str, Any]) -> str:
                       f"**{o['overhead_pct']:+.1f}%** (target < 5%).", ""]
     if "polling" in report:
         p = report["polling"]
-        lines += [f"## {p['clients']} clients polling status for {p['seconds']} s while W renders", "",
+        lines += [f"## {p['clients']} clients polling status for {p['seconds']} s while W renders (each waits "
+                  f"{p['pause_s']} s after an answer)", "",
                   "| requests | per s | p50 ms | p90 ms | p99 ms | max ms | errors |", "|--:|--:|--:|--:|--:|--:|--:|",
                   f"| {p['requests']} | {p['per_second']} | {p['p50_ms']} | {p['p90_ms']} | **{p['p99_ms']}** | "
                   f"{p['max_ms']} | {p['errors']} |", "",

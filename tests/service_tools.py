@@ -110,16 +110,18 @@ class Server:
         raise AssertionError(f"render {render_id} did not reach {until}: {job}")
 
     def children(self) -> list[int]:
-        """Processes whose parent is the server (its ffmpeg runs)."""
-        found = []
+        """The server's descendants (its render processes and their ffmpeg runs)."""
+        parents: dict[int, int] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
+                    parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
                     continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                    found.append(int(entry.name))
+        found, frontier = [], {self.process.pid}
+        while frontier:
+            frontier = {pid for pid, parent in parents.items() if parent in frontier}
+            found += sorted(frontier)
         return found
 
 

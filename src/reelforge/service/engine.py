@@ -30,7 +30,7 @@ from reelforge.job import RenderJob
 from reelforge.progress import CancelToken, Progress
 from reelforge.reports import error_report
 from reelforge.service.errors import Conflict, Invalid, NotFound, RateLimited, ServiceError, Unavailable
-from reelforge.service.executor import Executor, LocalExecutor, RenderTask
+from reelforge.service.executor import Executor, LocalExecutor, ProcessExecutor, RenderTask
 from reelforge.service.idempotency import Idempotency
 from reelforge.service.ids import new_id
 from reelforge.service.jobs import TERMINAL, Job, iso, phase_of
@@ -106,7 +106,10 @@ class Engine:
         self.store = Store(settings.database)
         self.keys = Keys(self.store)
         self.idempotency = Idempotency(self.store, settings.idempotency_seconds)
-        self.executor = executor if executor is not None else LocalExecutor(settings.workers, nice=settings.render_nice)
+        if executor is None:
+            kind = ProcessExecutor if settings.executor == "process" else LocalExecutor
+            executor = kind(settings.workers, nice=settings.render_nice)
+        self.executor = executor
         self.policy = settings.source_policy()
         self.requests = RateLimiter(settings.requests_per_minute)
         self.submissions = RateLimiter(settings.submissions_per_minute)
@@ -567,7 +570,7 @@ class Engine:
                     path.unlink(missing_ok=True)
 
     def _public_error(self, job_id: str, error: BaseException) -> dict[str, Any]:
-        report = error_report(error)
+        report = dict(getattr(error, "report", None) or error_report(error))  # a TaskFailed carries its own
         report.pop("exitCode", None)
         report["message"] = self.public_text(report["message"], job_id)
         return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +31,8 @@ class ServiceSettings(BaseModel):
                                                               "the address the request came to).")
     workers: int = Field(default_factory=default_workers, ge=0, description="Renders at once (0: queue only).")
     render_threads: int = Field(default=2, ge=1, description="ffmpeg encoders one render runs at once.")
+    executor: Literal["process", "thread"] = Field(default="process", description="Where renders run: a process "
+                                                   "each (the API never waits for a render's Python), or threads.")
     render_nice: int = Field(default=10, ge=0, le=19, description="Scheduling niceness of renders (and their "
                                                                   "ffmpeg): the API stays responsive while they run.")
     max_attempts: int = Field(default=3, ge=1, description="Tries of a render the server was stopped during.")
