@@ -200,6 +200,10 @@ class _Deadline:
             raise TimeoutError(f"took longer than the {self.seconds:g} s limit")
         return left
 
+    def passed(self) -> bool:
+        """Whether the limit is reached (a socket timeout set to the time left ends a hair before the watchdog)."""
+        return self.expired or time.monotonic() >= self.end - 0.1
+
     def watch(self, connection: http.client.HTTPConnection) -> None:
         self.stop()
 
@@ -312,7 +316,7 @@ def fetch_url(url: str, where: str, workspace: Workspace, policy: FetchPolicy | 
         shown = url if current == url else f"{url} (redirected to {current})"
         raise MediaError(f"{where}: cannot fetch {shown}: {exc}") from None
     except (OSError, TimeoutError, http.client.HTTPException, ValueError) as exc:
-        if deadline.expired:
+        if deadline.passed():
             reason = f"took longer than the {policy.deadline_seconds:g} s limit"
         else:
             reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
