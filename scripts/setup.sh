@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config)   # manim builds pycairo and manimpango against these
 APT_PACKAGES+=(melt)   # the MLT engine (Kdenlive's renderer): the interchange tests render .mlt/.kdenlive exports with it
 APT_PACKAGES+=(espeak-ng)   # a second, non-piper voice for the speech recognition tests and benchmark
+APT_PACKAGES+=(ffmpeg)   # ffprobe: the service tests check downloads with it
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

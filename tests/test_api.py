@@ -65,6 +65,7 @@ def test_only_the_edges_read_the_environment():
         "cli.py",  # the command line, an edge
         "workspace.py",  # Workspace.from_environment, which only the edges call
         "fonts.py",  # passes our environment on to a child process, adding its fontconfig
+        "service/cli_commands.py",  # `reelforge serve` and `keys`: the service's settings at its start, an edge
     }
     source = Path(reelforge.__file__).parent
     readers = sorted(str(path.relative_to(source)) for path in source.rglob("*.py")

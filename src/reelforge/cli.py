@@ -132,7 +132,9 @@ def cmd_new(args: argparse.Namespace, workspace: Workspace) -> int:
 def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
     from reelforge.job import RenderJob, run
 
-    progress = ProgressBar(enabled=not args.quiet)
+    if args.progress == "json":
+        return _render_json_lines(args, workspace)
+    progress = ProgressBar(enabled=not args.quiet and args.progress != "none")
     started = time.monotonic()
     job = RenderJob.of(args.file, args.output, assets=args.assets, quality=args.quality, backend=args.backend)
     try:
@@ -142,6 +144,32 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
     elapsed = time.monotonic() - started
     print(f"{result.path}: {result.duration:.2f} s, {result.width}x{result.height}, {result.size_bytes / 1e6:.1f} MB "
           f"in {elapsed:.1f} s ({result.cache_hits} pieces reused, {result.cache_misses} rendered)")
+    return EXIT_OK
+
+
+def _render_json_lines(args: argparse.Namespace, workspace: Workspace) -> int:
+    """`render --progress json`: one JSON object per line on stdout (progress, then the result or the error)."""
+    import json
+    import threading
+
+    from reelforge.job import RenderJob, run
+    from reelforge.reports import error_report, progress_report, result_report
+
+    lock = threading.Lock()
+
+    def emit(record: dict) -> None:
+        with lock:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+
+    started = time.monotonic()
+    job = RenderJob.of(args.file, args.output, assets=args.assets, quality=args.quality, backend=args.backend)
+    try:
+        result = run(job, workspace, on_progress=lambda progress: emit(progress_report(progress)))
+    except (ReelforgeError, KeyboardInterrupt) as error:
+        emit({"type": "error", **error_report(error if isinstance(error, ReelforgeError) else RenderCancelled())})
+        raise
+    emit(result_report(result, time.monotonic() - started))
     return EXIT_OK
 
 
@@ -286,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--assets", type=Path, help="Assets folder (default: assets/ beside the document).")
     render.add_argument("--quality", choices=["draft", "web", "studio"], help="Override the document's output quality.")
     render.add_argument("-q", "--quiet", action="store_true", help="No progress bar.")
+    render.add_argument("--progress", choices=["bar", "json", "none"], default="bar",
+                        help="bar: a progress bar on stderr (default); json: one JSON object per line on stdout "
+                             "(stage, fraction, etaSeconds; then the result or the error with its code and path).")
     render.add_argument("--backend", choices=["ffmpeg", "moviepy"], default="ffmpeg",
                         help="ffmpeg: fast, cached by segment (default); moviepy: the reference renderer.")
 
@@ -327,6 +358,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_transcribe_arguments(command("transcribe", cmd_transcribe,
                                      "Captions for audio and video files, offline, in batch (srt, vtt, txt, json)."))
+
+    # The render-job service (reelforge.service, reelforge_api): `serve` and its `keys`.
+    from reelforge.service.cli_commands import add_keys_arguments, add_serve_arguments, run_keys, run_serve
+
+    serve = command("serve", lambda args, workspace: run_serve(args, os.environ),
+                    "Run the render-job HTTP service (FastAPI on uvicorn).")
+    add_serve_arguments(serve)
+    keys = command("keys", lambda args, workspace: run_keys(args, os.environ),
+                   "Make, list, revoke and rotate the service's API keys.")
+    add_keys_arguments(keys)
     return parser
 
 

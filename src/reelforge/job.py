@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reelforge.errors import ReelforgeError
 from reelforge.fileio import WriteError, check_writable
 from reelforge.progress import CancelToken, Progress, ProgressCallback, RenderResult
+from reelforge.resolve.policy import SourcePolicy
 from reelforge.workspace import Workspace
 
 if TYPE_CHECKING:  # importing these at run time would load the whole model on `import reelforge.job`
@@ -51,6 +52,8 @@ class RenderJob(BaseModel):
     backend: str = Field(default="ffmpeg", description="The renderer: ffmpeg (default) or moviepy.")
     subtitles: bool = Field(default=True, description="Add the captions as a subtitle track (ffmpeg backend).")
     workers: int = Field(default=DEFAULT_WORKERS, ge=1, description="ffmpeg runs encoding at once.")
+    sources: SourcePolicy = Field(default_factory=SourcePolicy, description="What the document's sources may "
+                                  "reach (default: the user's own files and network; the service narrows it).")
 
     @classmethod
     def of(cls, document: "str | Path | dict | Document", output: str | Path | None = None, *,
@@ -111,7 +114,8 @@ def prepare(job: RenderJob, workspace: Workspace, *, on_progress: ProgressCallba
     if cancel is not None:
         cancel.raise_if_cancelled()
     on_step = (lambda step: on_progress(Progress(0.0, step, None))) if on_progress else None
-    resolved = resolve_document(loaded, workspace, assets=Path(job.assets) if job.assets else None, on_step=on_step)
+    resolved = resolve_document(loaded, workspace, assets=Path(job.assets) if job.assets else None, on_step=on_step,
+                                policy=job.sources)
     timings["resolve"] = time.monotonic() - clock
     if cancel is not None:
         cancel.raise_if_cancelled()

@@ -15,6 +15,7 @@ from reelforge.document.loader import LoadedDocument
 from reelforge.model import Document, Scene
 from reelforge.resolve.media import MediaInfo, probe
 from reelforge.resolve.narration import narrations
+from reelforge.resolve.policy import SourcePolicy
 from reelforge.resolve.sources import SourceResolver, check_kind, file_sources
 from reelforge.speech import Speech
 from reelforge.timebase import Rate
@@ -45,11 +46,13 @@ def resolve_document(
     *,
     assets: Path | None = None,
     on_step: Callable[[str], None] | None = None,
+    policy: SourcePolicy | None = None,
 ) -> ResolvedDocument:
-    """Resolve every asset and narration of a loaded document, caching in `workspace`."""
+    """Resolve every asset and narration of a loaded document, caching in `workspace`, reaching only what
+    `policy` allows (default: everything the user can read or fetch)."""
     document = loaded.document
     rate = Rate.of(document.output.fps)
-    sources = SourceResolver(document, loaded.base_dir, assets, workspace)
+    sources = SourceResolver(document, loaded.base_dir, assets, workspace, policy)
     resolved = ResolvedDocument(document, rate, base_dir=loaded.base_dir)
     try:
         sources.prefetch(file_sources(document))

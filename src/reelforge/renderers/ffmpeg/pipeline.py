@@ -151,6 +151,7 @@ def render_timeline(
             timings["video_audio"] = time.monotonic() - clock
 
             clock = time.monotonic()
+            tracker.update("mux", 0, "mux", force=True)
             concat_list = workdir / "segments.txt"
             concat_list.write_text("".join(f"file '{_concat_escape(path)}'\n" for path in cached_paths), encoding="utf-8")
             mux_inputs = ["-f", "concat", "-safe", "0", "-i", str(concat_list), "-i", str(audio_cached)]
