@@ -108,6 +108,7 @@ class SceneLength:
     exact: bool  # the speech's length is known (spoken, recorded, or no speech needed)
     fixed: bool
     speech: float | None  # the narration's seconds (exact or estimated); None without narration
+    speech_exact: bool  # the narration's length is known (spoken, found in the cache, or a recording's)
     pause: float  # the padding after the narration (auto scenes)
     transition: float  # the transition into the next scene that an auto scene's length includes
     transition_kind: str
@@ -119,7 +120,7 @@ class SceneLength:
         if self.speech is None:
             speech = "no narration"
         else:
-            speech = f"speech {self.speech:.2f}" if self.exact else f"speech ~{self.speech:.1f}"
+            speech = f"speech {self.speech:.2f}" if self.speech_exact else f"speech ~{self.speech:.1f}"
         if self.fixed:
             return f"{self.seconds:.2f} s, fixed ({speech})"
         parts = [speech, f"pause {self.pause:.2f}"]
@@ -271,7 +272,7 @@ class EditorState:
         out = has_transition_out(scene, last)
         return SceneLength(
             seconds=self.estimates()[index].seconds, exact=self.is_exact(scene), fixed=scene.duration != "auto",
-            speech=None if speech is None else float(speech), pause=scene.padding,
+            speech=None if speech is None else float(speech), speech_exact=spoken is not None, pause=scene.padding,
             transition=scene.transition.duration if out and scene.transition else 0.0,
             transition_kind=scene.transition.type if out and scene.transition else "cut")
 

@@ -1062,8 +1062,8 @@ def test_the_editors_total_is_the_rendered_length_with_a_block_past_a_fixed_dura
     path.write_text(json.dumps(document), encoding="utf-8")
     state = EditorState.open(path)
     for scene_id in ("intro", "middle"):
-        text, voice = state.speech_request(scene_id)
-        state.record_speech(scene_id, text, voice, speeches[scene_id].duration)
+        request = state.speech_request(scene_id)
+        state.record_speech(scene_id, request.text, request.voice, speeches[scene_id].duration)
     seconds, exact = state.total_seconds()
     result = render(path, tmp_path / "out.mp4")
     assert exact and seconds == result.duration == pytest.approx(4.2, abs=FRAME / 2)
@@ -1072,8 +1072,8 @@ def test_the_editors_total_is_the_rendered_length_with_a_block_past_a_fixed_dura
     path.write_text(json.dumps(free), encoding="utf-8")
     state = EditorState.open(path)
     for scene_id in ("intro", "middle"):
-        text, voice = state.speech_request(scene_id)
-        state.record_speech(scene_id, text, voice, speeches[scene_id].duration)
+        request = state.speech_request(scene_id)
+        state.record_speech(scene_id, request.text, request.voice, speeches[scene_id].duration)
     seconds, exact = state.total_seconds()
     assert exact and seconds == render(path, tmp_path / "free.mp4").duration
     assert probe(tmp_path / "free.mp4").video.packets == round(seconds * FPS)

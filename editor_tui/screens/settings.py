@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
+from editor_tui.screens.render import QUALITY_NAMES
 from editor_tui.state import AUDIO_SUFFIXES, audio_files
 from reelforge import edit
 from reelforge.errors import ReelforgeError
@@ -23,7 +24,6 @@ from reelforge.model.output import AspectRatio, Quality, Resolution
 
 STYLE_NAMES = {"bold_pop": "bold pop (3 words, big)", "minimal_white": "minimal white (4 words)",
                "karaoke_neon": "karaoke neon (2 words, highlighted)"}
-QUALITY_NAMES = {"draft": "draft (fast, reduced size)", "web": "web (for upload)", "studio": "studio (high bitrate)"}
 MOODS = ("upbeat", "calm", "dramatic", "none")
 NO_MUSIC = "off"
 SECTIONS = ("captions", "music", "voice", "output")
