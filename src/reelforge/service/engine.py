@@ -47,6 +47,8 @@ QUALITIES = ("draft", "web", "studio")
 MAX_METADATA_KEYS = 20
 PROGRESS_WRITE_SECONDS = 0.5
 VIDEO_NAME = "video.mp4"
+TASK_FILE = "task.json"  # a job that is not a render: {kind, params}
+SCENES_NAME = "scenes.json"  # a render's scene index: each scene's id, start, end and narration
 CAPTION_FORMATS = ("srt", "vtt")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~\\-])/(?:[^\s'\"/,;:()]+/)*([^\s'\",;:()/]*)")
 
@@ -202,8 +204,9 @@ class Engine:
 
     # -- submitting ------------------------------------------------------------------------------------------
 
-    def open_draft(self) -> Draft:
-        job_id = new_id("rnd")
+    def open_draft(self, prefix: str = "rnd") -> Draft:
+        """A new job's id (with a readable `prefix`: each API names its jobs its own way) and folder."""
+        job_id = new_id(prefix)
         folder = self.settings.jobs_dir / job_id
         (folder / "uploads").mkdir(parents=True)
         return Draft(job_id, folder, UploadBudget(self.settings.max_upload_bytes, self.settings.max_job_bytes))
@@ -276,6 +279,32 @@ class Engine:
         from reelforge.fileio import write_atomic
 
         write_atomic(folder / "job.json", job.to_json())
+        return self._insert(key, draft, quality, metadata, url, secret, api, extra, limit)
+
+    def submit_task(self, key: ApiKey, draft: Draft, kind: str, params: dict[str, Any], *,
+                    webhook: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None, api: str = "v1",
+                    extra: dict[str, Any] | None = None, active_limit: int | None = None) -> Job:
+        """Queue a job that is not a render (`kind` names a task of `reelforge.service.tasks`, `params` its plain
+        data): the same queue, limits, cancel, restart and webhooks as renders."""
+        try:
+            from reelforge.service.tasks import check_kind
+
+            check_kind(kind)
+            metadata = metadata or {}
+            limit = active_limit or self.settings.active_jobs_per_key
+            self._check_active(key, limit)
+            _check_metadata(metadata)
+            url, secret = self._check_webhook(webhook)
+            from reelforge.fileio import write_atomic
+
+            write_atomic(draft.folder / TASK_FILE, dumps({"kind": kind, "params": params}))
+            return self._insert(key, draft, None, metadata, url, secret, api, extra or {}, limit)
+        except BaseException:
+            draft.discard()
+            raise
+
+    def _insert(self, key: ApiKey, draft: Draft, quality: str | None, metadata: dict[str, Any], url: str | None,
+                secret: str | None, api: str, extra: dict[str, Any], limit: int) -> Job:
         now = time.time()
         with self.store.write() as db:
             self._check_active(key, limit, db)
@@ -367,6 +396,19 @@ class Engine:
         if path.parent != folder or not path.is_file():
             raise NotFound(f"render {job.id} has no {name}", code="no_output")
         return path
+
+    def output_path(self, job: Job, name: str) -> Path | None:
+        """A file the job's task wrote into its output folder so far (an item's result, the scene index, a
+        poster), whatever the job's status; None when it is not there. Never a path outside that folder."""
+        folder = (self.settings.jobs_dir / job.id / "output").resolve()
+        path = (folder / name).resolve()
+        if path.parent != folder or not path.is_file():
+            return None
+        return path
+
+    def job_folder(self, job: Job) -> Path:
+        """The job's own folder (its uploads, its output)."""
+        return self.settings.jobs_dir / job.id
 
     # -- signed links ----------------------------------------------------------------------------------------
 
@@ -467,10 +509,16 @@ class Engine:
         try:
             self._clean(job_id)
             (folder / "output").mkdir(exist_ok=True)
-            job = RenderJob.from_json((folder / "job.json").read_bytes())
             workspace = Workspace(self.settings.cache_dir, work=folder / "work", voices=self.settings.voices)
-            task = RenderTask(job_id, job, workspace.to_dict(),
-                              tuple(str(folder / "output" / f"captions.{kind}") for kind in CAPTION_FORMATS))
+            if (folder / TASK_FILE).is_file():
+                spec = loads((folder / TASK_FILE).read_text(encoding="utf-8"))
+                params = {**spec["params"], "folder": str(folder), "policy": self.policy.model_dump(mode="json")}
+                task = RenderTask(job_id, None, workspace.to_dict(), kind=spec["kind"], params=params)
+            else:
+                job = RenderJob.from_json((folder / "job.json").read_bytes())
+                task = RenderTask(job_id, job, workspace.to_dict(),
+                                  tuple(str(folder / "output" / f"captions.{kind}") for kind in CAPTION_FORMATS),
+                                  scenes=str(folder / "output" / SCENES_NAME))
             if self._job(job_id).cancel_requested:
                 running.token.cancel()
             future = self.executor.submit(task, _ProgressWriter(self, job_id), running.token)
@@ -521,8 +569,11 @@ class Engine:
         rows = self.store.read().execute("SELECT id FROM jobs WHERE status = 'queued' AND test = 1 ORDER BY seq").fetchall()
         for row in rows:
             now = time.time()
-            document = loads((self.settings.jobs_dir / row["id"] / "job.json").read_text(encoding="utf-8"))["document"]
-            seconds = self.validate(document).estimated_duration
+            folder = self.settings.jobs_dir / row["id"]
+            seconds = None
+            if (folder / "job.json").is_file():
+                document = loads((folder / "job.json").read_text(encoding="utf-8"))["document"]
+                seconds = self.validate(document).estimated_duration
             with self.store.write() as db:
                 if db.execute("UPDATE jobs SET status = 'rendering', phase = 'rendering', attempts = 1, "
                               "started_at = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
