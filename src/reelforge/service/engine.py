@@ -447,6 +447,10 @@ class Engine:
         """The job's canonical JSON, its download links signed now."""
         return job.to_dict(lambda done: self.links(done, base_url))
 
+    def event_data(self, job: Job) -> dict[str, Any]:
+        """What an event records: the job's dict, and (for its API's webhook format) the job's `extra`."""
+        return {**self.job_dict(job), "extra": job.extra}
+
     # -- cancelling ------------------------------------------------------------------------------------------
 
     def cancel(self, key: ApiKey, job_id: str, *, wait: float = 15.0) -> Job:
@@ -605,7 +609,7 @@ class Engine:
         row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         event_id = new_id("evt")
         db.execute("INSERT INTO job_events (id, job_id, type, created_at, data) VALUES (?, ?, ?, ?, ?)",
-                   (event_id, job_id, kind, now, dumps(self.job_dict(Job.from_row(row)))))
+                   (event_id, job_id, kind, now, dumps(self.event_data(Job.from_row(row)))))
         if row["webhook_url"] and kind in V1_EVENTS:
             db.execute("INSERT INTO webhook_deliveries (event_id, job_id, state, next_attempt_at, created_at) "
                        "VALUES (?, ?, 'pending', ?, ?)", (event_id, job_id, now, now))

@@ -102,7 +102,8 @@ def write_scene_index(prepared, path: Path) -> None:
         index.append({"id": layer.name, "title": scene.title if scene else None,
                       "start": round(float(timeline.seconds(layer.range.start)), 3),
                       "end": round(float(timeline.seconds(layer.range.end)), 3),
-                      "narration": scene.narration.words_text if scene and scene.narration else ""})
+                      "narration": (scene.narration.words_text if scene and scene.narration else "")
+                      or " ".join(cue.text for cue in timeline.cues if cue.owner == layer.name)})
     write_atomic(path, json.dumps(index, ensure_ascii=False))
 
 

@@ -56,7 +56,8 @@ def v1_format(event: Event, secret: str, attempt: int, now: float) -> tuple[byte
 
     timestamp = int(now)
     body = dumps({"id": event.id, "object": "event", "type": event.type, "createdAt": iso(event.created_at),
-                  "timestamp": timestamp, "attempt": attempt, "data": {"render": event.data}}).encode("utf-8")
+                  "timestamp": timestamp, "attempt": attempt,
+                  "data": {"render": {k: v for k, v in event.data.items() if k != "extra"}}}).encode("utf-8")
     return body, {"X-Reelforge-Signature": sign(secret, body), "X-Reelforge-Timestamp": str(timestamp),
                   "X-Reelforge-Event": event.type, "X-Reelforge-Event-Id": event.id}
 
