@@ -34,14 +34,10 @@ def static_folder() -> Path:
     return Path(str(files("reelforge_api") / "static"))
 
 
-def share_token(engine: Engine, job_id: str, seconds: int | None = None) -> str:
-    """A signed share token for a job, valid for `seconds` (default: the server's share-link lifetime)."""
-    query, expires = engine.signed_query(job_id, seconds or engine.settings.share_link_seconds)
-    return f"{job_id}.{expires}.{query.rsplit('=', 1)[1]}"
-
-
 def share_url(engine: Engine, base: str, job_id: str) -> str:
-    return f"{base.rstrip('/')}/share/{share_token(engine, job_id)}"
+    """A signed share link for a job, absolute on `base` (it expires with the job's download links)."""
+    query, expires = engine.signed_query(job_id)
+    return f"{base.rstrip('/')}/share/{engine.share_token(job_id, expires)}"
 
 
 class Shared:

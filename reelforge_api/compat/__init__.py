@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-COMPAT_APIS = ("avs",)  # more to come
+COMPAT_APIS = ("avs", "vidgen")
 
 
 def install_all(app) -> None:

@@ -22,7 +22,6 @@ from reelforge.service.webhooks import Event, register_format, sign
 from reelforge_api.bodies import media_type, parse_json, read_json, read_multipart, unsupported
 from reelforge_api.compat.common import base_url, field_error, write_script
 from reelforge_api.deps import api_key, get_engine, submitting_key
-from reelforge_api.share import share_url
 
 API = "avs"
 PREFIX = "/compat/avs"
@@ -117,10 +116,7 @@ def job_body(data: dict[str, Any], mode: str) -> dict[str, Any]:
 
 
 def _answer(request: Request, engine: Engine, job: Job) -> dict[str, Any]:
-    base = base_url(request, engine)
-    data = engine.job_dict(job, base)
-    if job.status == "completed" and data.get("result") is not None:
-        data["result"]["shareUrl"] = share_url(engine, base, job.id)
+    data = engine.job_dict(job, base_url(request, engine))
     return job_body(data, job.extra.get("mode", "json"))
 
 

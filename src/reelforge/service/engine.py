@@ -362,10 +362,14 @@ class Engine:
         return Job.from_row(row)
 
     def list(self, key: ApiKey, *, limit: int = 20, cursor: str | None = None,
-             status: str | None = None) -> tuple[list[Job], bool]:
-        """The key's jobs, newest first, after `cursor` (the last id of the previous page); and whether there are more."""
+             status: str | None = None, api: str | None = None) -> tuple[list[Job], bool]:
+        """The key's jobs, newest first, after `cursor` (the last id of the previous page); and whether there are more.
+        `api`: only the jobs submitted through that API."""
         query = "SELECT * FROM jobs WHERE key_id = ?"
         params: list[Any] = [key.id]
+        if api is not None:
+            query += " AND api = ?"
+            params.append(api)
         if cursor:
             row = self.store.read().execute("SELECT seq FROM jobs WHERE id = ? AND key_id = ?", (cursor, key.id)).fetchone()
             if row is None:
@@ -439,9 +443,15 @@ class Engine:
     def links(self, job: Job, base_url: str | None = None) -> dict[str, Any]:
         """Signed download URLs of a completed job, absolute on the server's address (or `base_url`)."""
         query, expires = self.signed_query(job.id)
-        base = f"{(base_url or self.base_url).rstrip('/')}/v1/renders/{job.id}"
+        root = (base_url or self.base_url).rstrip("/")
+        base = f"{root}/v1/renders/{job.id}"
         captions = {kind: f"{base}/captions.{kind}?{query}" for kind in (job.result or {}).get("captions", [])}
-        return {"downloadUrl": f"{base}/video?{query}", "captionUrls": captions, "expiresAt": iso(expires)}
+        return {"downloadUrl": f"{base}/video?{query}", "captionUrls": captions, "expiresAt": iso(expires),
+                "shareUrl": f"{root}/share/{self.share_token(job.id, expires)}"}
+
+    def share_token(self, job_id: str, expires: int) -> str:
+        """The share page's token for a job (`/share/<token>`): signed like the download links, expiring with them."""
+        return f"{job_id}.{expires}.{self.signature(job_id, expires)}"
 
     def job_dict(self, job: Job, base_url: str | None = None) -> dict[str, Any]:
         """The job's canonical JSON, its download links signed now."""
@@ -453,10 +463,11 @@ class Engine:
 
     # -- cancelling ------------------------------------------------------------------------------------------
 
-    def cancel(self, key: ApiKey, job_id: str, *, wait: float = 15.0) -> Job:
-        """Cancel a queued or rendering job (its ffmpeg stops at once); a finished job is answered as it is."""
+    def cancel(self, key: ApiKey, job_id: str, *, wait: float = 15.0, queued_only: bool = False) -> Job:
+        """Cancel a queued or rendering job (its ffmpeg stops at once); a finished job is answered as it is.
+        `queued_only`: a contract that cancels only jobs not yet started; Conflict for any other."""
         job = self.get(key, job_id)
-        if job.terminal:
+        if job.terminal and not queued_only:
             return job
         now = time.time()
         with self.store.write() as db:
@@ -464,6 +475,10 @@ class Engine:
                                 (job_id,)).rowcount
             if queued:
                 self._set_terminal(db, job_id, "cancelled", now)
+            elif queued_only:
+                status = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()["status"]
+                raise Conflict(f"job {job_id} is {status}: only a job still queued can be cancelled",
+                               code="not_cancellable", details={"status": status})
             else:
                 db.execute("UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ? AND status = 'rendering'",
                            (now, job_id))

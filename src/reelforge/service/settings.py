@@ -64,7 +64,6 @@ class ServiceSettings(BaseModel):
     llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Time the llm endpoint has to answer.")
     edit_token_seconds: float = Field(default=10 * 3600, gt=0, description="TutorFlow edit tokens: sliding "
                                                                             "lifetime, extended on every read.")
-    share_link_seconds: int = Field(default=7 * 24 * 3600, ge=60, description="Lifetime of share-page links.")
     inline_transcribe_seconds: float = Field(default=60.0, ge=0, description="TokCaption: a single item up to "
                                              "this long is transcribed within its request.")
 
