@@ -111,7 +111,11 @@ def add_keys_arguments(parser: argparse.ArgumentParser) -> None:
     rotate = actions.add_parser("rotate", help="Give a key a new secret (printed alone on the last line); the old "
                                                "one stops working at once, its jobs stay its own.")
     rotate.add_argument("id", metavar="ID")
-    for sub in (create, listing, revoke, rotate):
+    quota = actions.add_parser("quota", help="Set how many videos a key may render through TikVod's API (its "
+                               "credits; failed and cancelled ones are refunded), or `unlimited` (the default).")
+    quota.add_argument("id", metavar="ID")
+    quota.add_argument("videos", metavar="N|unlimited")
+    for sub in (create, listing, revoke, rotate, quota):
         sub.add_argument("--data", type=Path, help=f"Data folder (default ${DATA_ENV}, as for serve).")
 
 
@@ -139,6 +143,14 @@ def run_keys(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             key, secret = keys.rotate(args.id)
             print(f"rotated key {key.id} ({key.name}); the old secret no longer works. The new one:", file=sys.stderr)
             print(secret)
+        elif args.keys_action == "quota":
+            from reelforge.service.accounts import Quotas
+
+            key = keys.get(args.id)
+            if args.videos != "unlimited" and not args.videos.isdigit():
+                raise KeyNotFound(f"the quota is a number of videos or `unlimited`, not {args.videos!r}")
+            Quotas(keys.store).set(key.id, None if args.videos == "unlimited" else int(args.videos))
+            print(f"key {key.id} ({key.name}) may render {args.videos} videos through /compat/tikvod")
         elif args.keys_action == "revoke":
             key = keys.revoke(args.id)
             print(f"revoked key {key.id} ({key.name})")

@@ -107,6 +107,10 @@ class Engine:
         settings.jobs_dir.mkdir(exist_ok=True)
         self.store = Store(settings.database)
         self.keys = Keys(self.store)
+        from reelforge.service.accounts import Endpoints, Quotas
+
+        self.quotas = Quotas(self.store)
+        self.endpoints = Endpoints(self.store)
         self.idempotency = Idempotency(self.store, settings.idempotency_seconds)
         if executor is None:
             kind = ProcessExecutor if settings.executor == "process" else LocalExecutor
