@@ -40,6 +40,8 @@ def create_app(settings: ServiceSettings, *, engine: Engine | None = None, port_
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if start_engine:
             engine.start()
+        for hook in getattr(app.state, "on_start", []):  # what a compatibility router resumes after a restart
+            hook(app)
         if port_file is not None:
             from reelforge.fileio import write_atomic
 
