@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-COMPAT_APIS = ("avs", "vidgen", "tutorflow", "tikvod")
+COMPAT_APIS = ("avs", "vidgen", "tutorflow", "tikvod", "tokcaption")
 
 
 def install_all(app) -> None:

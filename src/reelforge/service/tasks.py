@@ -95,14 +95,16 @@ def _transcribe_item(index: int, item: dict[str, Any], params: dict[str, Any], f
             if path.parent != (folder / "uploads").resolve() or not path.is_file():
                 raise _ItemFailed("INVALID_INPUT", "the uploaded file is not there")
         else:
-            from reelforge.errors import MediaError
+            from reelforge.resolve.media import MediaError
             from reelforge.resolve.fetch import fetch_url
 
             policy = SourcePolicy.model_validate(params["policy"])
             try:
                 path = fetch_url(item["url"], f"urls[{item.get('index', index)}]", workspace, policy.fetch)
             except MediaError as error:
-                code = "URL_REFUSED" if "refused" in str(error) or "not allowed" in str(error) else "FETCH_FAILED"
+                text = str(error)
+                refused = any(word in text for word in ("refused", "not allowed", "does not fetch", "address"))
+                code = "URL_REFUSED" if refused else "FETCH_FAILED"
                 raise _ItemFailed(code, str(error).split(": ", 1)[-1]) from None
         duration = _duration(path)
         state = _write(folder, index, {**state, "duration_seconds": duration})
