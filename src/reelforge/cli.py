@@ -114,7 +114,11 @@ def cmd_new(args: argparse.Namespace, workspace: Workspace) -> int:
     if args.from_prompt is not None:  # the script writers (issue 15): reelforge.editing.script_writer
         from reelforge.editing.script_writer import cmd_new_from_prompt
 
-        return cmd_new_from_prompt(args, os.environ)
+        env = os.environ  # this is an edge: the writer's settings come from the flags, else the environment
+        return cmd_new_from_prompt(args, writer=args.writer or env.get("REELFORGE_WRITER") or "outline",
+                                   url=args.llm_url or env.get("REELFORGE_LLM_URL"),
+                                   model=args.llm_model or env.get("REELFORGE_LLM_MODEL"),
+                                   api_key=env.get("REELFORGE_LLM_API_KEY"), timeout=env.get("REELFORGE_LLM_TIMEOUT"))
     out = Path(args.output)
     if out.exists() and not args.force:
         raise UsageError(f"{out} exists; pass --force to overwrite it")

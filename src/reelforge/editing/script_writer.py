@@ -350,9 +350,10 @@ def writer_for(kind: str = "outline", *, url: str | None = None, model: str | No
     raise ScriptWriterError(f"unknown script writer {kind!r}: use outline or llm")
 
 
-def cmd_new_from_prompt(args, environ) -> int:
-    """The body of `reelforge new --from-prompt PROMPT -o PROJECT.json` (`environ` from the command line's edge:
-    REELFORGE_WRITER, REELFORGE_LLM_URL, REELFORGE_LLM_MODEL, REELFORGE_LLM_API_KEY, REELFORGE_LLM_TIMEOUT)."""
+def cmd_new_from_prompt(args, *, writer: str, url: str | None, model: str | None, api_key: str | None,
+                        timeout: str | None) -> int:
+    """The body of `reelforge new --from-prompt PROMPT -o PROJECT.json` (the command line reads the writer's
+    settings from its flags and REELFORGE_WRITER, REELFORGE_LLM_URL, _MODEL, _API_KEY, _TIMEOUT)."""
     from pathlib import Path
 
     from reelforge.editing.project import document_json
@@ -363,14 +364,11 @@ def cmd_new_from_prompt(args, environ) -> int:
     if out.exists() and not args.force:
         raise UsageError(f"{out} exists; pass --force to overwrite it")
     try:
-        timeout = float(environ.get("REELFORGE_LLM_TIMEOUT") or DEFAULT_TIMEOUT)
+        seconds = float(timeout) if timeout else DEFAULT_TIMEOUT
     except ValueError:
         raise UsageError("REELFORGE_LLM_TIMEOUT must be a number of seconds") from None
-    writer = writer_for(args.writer or environ.get("REELFORGE_WRITER") or "outline",
-                        url=args.llm_url or environ.get("REELFORGE_LLM_URL"),
-                        model=args.llm_model or environ.get("REELFORGE_LLM_MODEL"),
-                        api_key=environ.get("REELFORGE_LLM_API_KEY"), timeout=timeout)
-    script = writer.write(args.from_prompt, Brief(title=args.name, aspect_ratio=args.aspect, voice_id=args.voice))
+    chosen = writer_for(writer, url=url, model=model, api_key=api_key, timeout=seconds)
+    script = chosen.write(args.from_prompt, Brief(title=args.name, aspect_ratio=args.aspect, voice_id=args.voice))
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out, document_json(script.document), keep_backup=out.exists())
     print(f"wrote {out}: {len(script.document.scenes)} scenes (script by the {script.writer} writer)")
