@@ -113,3 +113,33 @@ def test_new_from_prompt_with_either_writer(tmp_path: Path):
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
     assert not (tmp_path / "c.json").exists()
     assert json.loads((tmp_path / "b.json").read_text())["scenes"][0]["id"] == "hook"
+
+
+def test_the_servers_prompt_routes_use_the_operators_llm_writer(tmp_path: Path):
+    """`reelforge serve --writer llm`: the prompt routes ask the endpoint; a malformed answer is 502 and an endpoint
+    that is down 503, each one clear line."""
+    pytest.importorskip("fastapi")
+    from service_tools import make_key, serving
+
+    data = tmp_path / "data"
+    secret = make_key(data, "--test")
+    with chat_server() as chat:
+        with serving(data, "--writer", "llm", "--llm-url", chat.url, "--llm-model", "llama") as server:
+            server.secret = secret
+            preview = server.call("POST", "/compat/tikvod/v1/scripts/preview", {"idea": "owls", "style": "Listicle"})
+            assert preview.status == 200 and preview.json()["writer"] == "llm", preview.body
+            assert preview.json()["hook"] == SCRIPT["hook"] and len(preview.json()["segments"]) == 2
+            assert chat.requests[-1]["body"]["model"] == "llama"
+            chat.replies.append(Reply(content="sorry, no"))
+            bad = server.call("POST", "/compat/avs/api/v1/videos/from-prompt", {"prompt": "owls"})
+            assert bad.status == 502 and bad.json()["error"]["code"] == "script_writer_failed"
+            made = server.call("POST", "/compat/tutorflow/v1/platform/videos", {"prompt": "owls", "sceneCount": 3})
+            assert made.status == 201 and made.json()["writer"] == "llm" and made.json()["title"] == "Owls at night"
+            down_url = chat.url
+    with serving(data, "--writer", "llm", "--llm-url", down_url, "--llm-model", "llama") as server:
+        server.secret = secret
+        down = server.call("POST", "/compat/tikvod/v1/scripts/preview", {"idea": "owls", "style": "Listicle"})
+        assert down.status == 503 and down.json()["error"]["code"] == "script_writer_unavailable"
+        assert "not reachable" in down.json()["error"]["message"]
+        failed = server.call("POST", "/compat/tutorflow/v1/platform/videos", {"prompt": "owls"}).json()
+        assert failed["status"] == "FAILED" and failed["isTerminal"] and "not reachable" in failed["error"]

@@ -44,15 +44,13 @@ async def write_script(engine: Engine, prompt: str, brief):
     its endpoint is down or slow, UpstreamFailed when it answers something that is not a script."""
     from reelforge.editing.script_writer import ScriptWriterError, WriterUnavailable
 
-    def run():
-        return engine.settings.script_writer().write(prompt, brief)
-
+    writer = engine.settings.script_writer()
     try:
-        return await run_in_threadpool(run)
+        return await run_in_threadpool(writer.write, prompt, brief)
     except WriterUnavailable as error:
         raise Unavailable(str(error), code="script_writer_unavailable") from None
     except ScriptWriterError as error:
-        if error.args and str(error).startswith("the script writer"):
+        if writer.name != "outline" and not str(error).startswith("the prompt"):  # the model's answer is at fault
             raise UpstreamFailed(str(error), code="script_writer_failed") from None
         raise Invalid(str(error), code="invalid_prompt", details={"errors": [{"path": "prompt",
                                                                               "message": str(error)}]}) from None
