@@ -147,6 +147,13 @@ def test_the_error_envelope(tmp_path: Path):
         error(server.call("GET", f"{JOBS}/tcj_0000000000000000000000", headers=key), 404, "JOB_NOT_FOUND")
         error(server.call("POST", JOBS, {"urls": ["ftp://example.com/a.mp4"]}, headers=key), 400, "INVALID_URL")
         error(server.call("POST", JOBS, {"urls": []}, headers=key), 400, "INVALID_REQUEST")
-        assert server.call("POST", JOBS, REQUEST_EXAMPLE, headers=key).status == 202  # the third this minute
+        from mediatools import write_wav_tone
+        from service_tools import multipart
+
+        body, kind = multipart({"request": '{"output_language": "en"}'},
+                               [("clip.wav", write_wav_tone(tmp_path / "clip.wav", 1.0).read_bytes())])
+        uploaded = server.call("POST", JOBS, body, headers={**key, "Content-Type": kind})  # the third this minute
+        assert uploaded.status == 202 and uploaded.json()["items"][0]["input_file"] == "clip.wav", uploaded.body
+        assert uploaded.json()["items"][0]["input_url"] is None
         limited = error(server.call("POST", JOBS, REQUEST_EXAMPLE, headers=key), 429, "RATE_LIMIT_EXCEEDED")
         assert limited["retry_after_seconds"] >= 1 and limited["details"]["retry_after_seconds"] >= 1

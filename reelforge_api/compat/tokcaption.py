@@ -200,6 +200,8 @@ async def _inline(engine: Engine, key: ApiKey, job: Job) -> Job:
     """Wait for a single item while it may finish within the request: until the job ends, its media turns out
     longer than the inline limit, or INLINE_WAIT_SECONDS pass."""
     limit = engine.settings.inline_transcribe_seconds
+    if limit <= 0 or engine.settings.workers == 0:  # nothing would run it while we wait
+        return job
     deadline = time.monotonic() + INLINE_WAIT_SECONDS
     folder = engine.job_folder(job)
     while time.monotonic() < deadline:
