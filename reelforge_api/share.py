@@ -64,7 +64,7 @@ def resolve(request: Request, token: str) -> Shared:
     if found is None:
         raise NotFound("this share link is not valid or has expired", code="link_expired")
     project, document = found
-    job = engine._job(project.render_job_id) if project.render_job_id else None
+    job = engine.job(project.render_job_id) if project.render_job_id else None
     return Shared(project.title or document.get("name") or project.id, job, _document_scenes(document),
                   str(document.get("language") or "en"))
 

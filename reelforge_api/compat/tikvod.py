@@ -438,7 +438,7 @@ async def register_endpoint(request: Request, key: ApiKey = Depends(tikvod_key),
     """One endpoint per key (registering again replaces it); the answer shows its signing secret, once."""
     data, _ = await json_body(request, engine)
     body = _checked(WebhookEndpointBody, data)
-    await run_in_threadpool(engine._check_webhook, {"url": body.url, "secret": "x" * 16})
+    await run_in_threadpool(engine.check_webhook, {"url": body.url, "secret": "x" * 16})
     endpoint = await run_in_threadpool(engine.endpoints.register, key.id, API, body.url)
     return JSONResponse({"id": endpoint.id, "object": "webhook_endpoint", "url": endpoint.url,
                          "secret": endpoint.secret, "created_at": iso(endpoint.created_at)})

@@ -117,7 +117,7 @@ def video_body(request: Request, engine: Engine, record: ProjectRecord, *, repla
 
     base = base_url(request, engine)
     meta, asked = record.meta, record.request
-    job = engine._job(record.render_job_id) if record.render_job_id else None
+    job = engine.job(record.render_job_id) if record.render_job_id else None
     render = "IDLE" if job is None or meta.get("renderCancelled") else RENDER[job.status]
     edit = f"{BASE}/edit/{record.edit_token}"
     scenes = meta.get("sceneCount")
@@ -163,7 +163,7 @@ def edit_body(request: Request, engine: Engine, record: ProjectRecord) -> dict[s
         body["canUndo"], body["canRedo"] = project.can_undo, project.can_redo
         body["undoLabel"], body["redoLabel"] = project.undo_label, project.redo_label
         body["stale"] = sorted(f"{m.kind}:{m.scene_id}" if m.scene_id else m.kind for m in stale)
-    job = engine._job(record.render_job_id) if record.render_job_id else None
+    job = engine.job(record.render_job_id) if record.render_job_id else None
     body["renderProgress"] = int(job.progress) if job is not None else 0
     body["renderError"] = (job.error or {}).get("message") if job is not None and job.status == "failed" else None
     return body

@@ -128,7 +128,7 @@ register_format(API, vidgen_webhook)
 
 def webhook_secret(engine: Engine, key: ApiKey) -> str:
     """The account's webhook secret: derived from the server's secret and the key's id (stable across rotations)."""
-    return "whsec_" + hmac.new(engine._secret, f"vidgen-webhook:{key.id}".encode(), hashlib.sha256).hexdigest()[:40]
+    return "whsec_" + engine.derived_secret(f"vidgen-webhook:{key.id}")[:40]
 
 
 def error_envelope(request: Request, status: int, code: str, message: str, details: dict[str, Any],

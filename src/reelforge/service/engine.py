@@ -330,6 +330,10 @@ class Engine:
             raise Conflict(f"this key has {active} jobs queued or rendering, the most it may have; wait for one to "
                            "finish", code="too_many_active_jobs", details={"limit": limit})
 
+    def check_webhook(self, webhook: dict[str, Any] | None) -> tuple[str | None, str | None]:
+        """A webhook `{url, secret}` checked as a submission checks it (Invalid when refused)."""
+        return self._check_webhook(webhook)
+
     def _check_webhook(self, webhook: dict[str, Any] | None) -> tuple[str | None, str | None]:
         if webhook is None:
             return None, None
@@ -357,6 +361,14 @@ class Engine:
         if row is None:
             raise NotFound(f"no render {job_id}")
         return Job.from_row(row)
+
+    def job(self, job_id: str) -> Job:
+        """Any key's job: for a caller holding its own credential for it (a signed link, a project's token)."""
+        return self._job(job_id)
+
+    def derived_secret(self, label: str) -> str:
+        """A secret of this server for `label` (stable across restarts; e.g. an account's webhook secret)."""
+        return hmac.new(self._secret, label.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def get(self, key: ApiKey, job_id: str) -> Job:
         """The key's job; NotFound for a job of another key, as for one that does not exist."""
