@@ -29,6 +29,9 @@
       return;
     }
     shownVideo = state.videoUrl;
+    if (state.scenes.length && state.scenes[0].posterUrl) {
+      video.poster = state.scenes[0].posterUrl;
+    }
     while (video.firstChild) {
       video.removeChild(video.firstChild);
     }
