@@ -62,7 +62,7 @@ def test_the_share_page_in_chromium_follows_the_render_then_plays_with_captions(
                             "visual": {"type": "gradient", "colors": ["#1363df", "#06283d"]}},
                            {"id": "boats", "narration": {"text": NARRATIONS[1]},
                             "visual": {"type": "color", "color": "#7b2ff7"}},
-                           {"id": "wait", "duration": 8, "visual": {"type": "color", "color": "#0f9b8e"}}]}
+                           {"id": "wait", "duration": 16, "visual": {"type": "color", "color": "#0f9b8e"}}]}
     with serving(data) as server:
         server.secret = secret
         job = server.call("POST", "/v1/renders", {"document": document}).json()
