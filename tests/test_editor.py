@@ -20,6 +20,20 @@ from PIL import Image  # noqa: E402
 from textual.geometry import Size  # noqa: E402
 from textual.widgets import Input, Label, OptionList, Select, TabbedContent  # noqa: E402
 
+from editor_pilot import (  # noqa: E402,F401  (cache_dir is a fixture)
+    REPO,
+    SIZE,
+    cache_dir,
+    editor,
+    fresh_cache,
+    make_app,
+    run_async,
+    saved,
+    scene_ids,
+    select_scene,
+    settle,
+    wait_for,
+)
 from editor_tui.screens.confirm import ConfirmScreen  # noqa: E402
 from editor_tui.screens.editor import EDITOR_COMMANDS, EditorScreen  # noqa: E402
 from editor_tui.screens.new_project import NewProjectScreen  # noqa: E402
@@ -31,9 +45,6 @@ from editor_tui.screens.settings import SettingsScreen  # noqa: E402
 from editor_tui.screens.visual_picker import VisualPicker  # noqa: E402
 from editor_tui.state import autosave_path  # noqa: E402
 from editor_tui.widgets.preview import HalfBlockImage, graphics_protocol, halfblock_strips  # noqa: E402
-from editor_pilot import (  # noqa: E402,F401  (cache_dir is a fixture)
-    REPO, SIZE, cache_dir, editor, fresh_cache, make_app, run_async, saved, scene_ids, select_scene, settle, wait_for,
-)
 from reelforge.cards.registry import card_names  # noqa: E402
 
 BUILTIN_CARD_LABELS = ["title", "list item", "quiz", "stat", "quote", "end"]
@@ -139,14 +150,13 @@ async def test_invalid_input_is_kept_and_reported_without_blocking(project_file:
         app.screen.query_one("#duration-mode", Select).value = "fixed"
         seconds = app.screen.query_one("#seconds", Input)
         seconds.value = "abc"
-        await pilot.pause(0.6)
-        assert "middle" in app.state.draft_errors
+        await wait_for(pilot, lambda: "middle" in app.state.draft_errors, what="the form to take the input")
         assert any("not a number" in problem.message for problem in app.state.problems())
         await select_scene(pilot, app, "intro")
         await select_scene(pilot, app, "middle")
         assert app.screen.query_one("#seconds", Input).value == "abc", "what the user typed is kept"
         app.screen.query_one("#seconds", Input).value = "4.5"
-        await pilot.pause(0.6)
+        await wait_for(pilot, lambda: app.state.scene("middle").duration == 4.5, what="the form to commit")
         await pilot.press("ctrl+s")
         assert saved(project_file)["scenes"][1]["duration"] == 4.5
         assert not app.state.draft_errors
@@ -175,8 +185,8 @@ async def test_tts_regenerates_speech_in_a_worker_with_the_exact_duration(projec
         assert ("tts", "middle") not in {tuple(marker) for marker in app.state.project.stale}
         # an edit of the narration makes it stale again
         app.screen.query_one("#narration").load_text("Waves roll in, slowly.")
-        await pilot.pause(0.6)
-        assert app.state.speech_state(app.state.scene("middle")) == "stale"
+        await wait_for(pilot, lambda: app.state.speech_state(app.state.scene("middle")) == "stale",
+                       what="the edit to make the speech stale")
 
 
 @run_async

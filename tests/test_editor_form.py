@@ -19,7 +19,17 @@ from textual.widgets import Input, Select, TextArea  # noqa: E402
 
 from conftest import run_cli, slow  # noqa: E402
 from editor_pilot import (  # noqa: E402,F401  (cache_dir is a fixture)
-    SIZE, SMALL, cache_dir, fresh_cache, make_app, run_async, saved, scene_ids, select_scene, settle, wait_for,
+    SIZE,
+    SMALL,
+    cache_dir,
+    fresh_cache,
+    make_app,
+    run_async,
+    saved,
+    scene_ids,
+    select_scene,
+    settle,
+    wait_for,
 )
 from editor_tui.screens.preview import PreviewScreen  # noqa: E402
 from editor_tui.screens.settings import SettingsScreen  # noqa: E402
@@ -218,7 +228,8 @@ async def test_a_field_typed_with_keys_is_saved(form_project: Path):
         await select_scene(pilot, app, "still")
         await pilot.click("#motion-amount")
         await pilot.press("end", "backspace", "backspace", *"25")
-        await pilot.pause(0.6)  # the form commits after a pause in typing
+        # the form commits after a pause in typing
+        await wait_for(pilot, lambda: app.state.scene("still").visual.motion_amount == 0.25, what="the commit")
         await pilot.press("ctrl+s")
         assert scene_of(saved(form_project), "still")["visual"]["motionAmount"] == 0.25
 

@@ -20,7 +20,12 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Input
 
 from editor_tui.messages import (
-    AutosaveWritten, LengthsFound, PreviewReady, RecordingHeard, RenderFinished, TtsFinished,
+    AutosaveWritten,
+    LengthsFound,
+    PreviewReady,
+    RecordingHeard,
+    RenderFinished,
+    TtsFinished,
 )
 from editor_tui.state import DiskChanged, EditorState, SpeechRequest, audio_files
 from editor_tui.widgets.header import ProjectHeader, clock

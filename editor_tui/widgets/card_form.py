@@ -11,7 +11,14 @@ from textual.content import Content
 from textual.widgets import Checkbox, Input, Label, Select
 
 from editor_tui.card_fields import (
-    PLACEHOLDERS, CardField, PickError, RawValue, card_fields, card_wire, raw_values, shown_value,
+    PLACEHOLDERS,
+    CardField,
+    PickError,
+    RawValue,
+    card_fields,
+    card_wire,
+    raw_values,
+    shown_value,
 )
 from reelforge.cards.registry import CardSpec
 

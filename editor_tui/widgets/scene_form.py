@@ -15,8 +15,22 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, TextArea
 
 from editor_tui.drafts import (
-    ANCHOR_OFFSET, ANCHORS, FITS, LOOKS, MOTIONS, TRANSITIONS, FormError, OverlayDraft, SceneDraft, VisualDraft,
-    anchor_row, card_spec_for, new_overlay_draft, number_text, scene_changes, shown_draft,
+    ANCHOR_OFFSET,
+    ANCHORS,
+    FITS,
+    LOOKS,
+    MOTIONS,
+    TRANSITIONS,
+    FormError,
+    OverlayDraft,
+    SceneDraft,
+    VisualDraft,
+    anchor_row,
+    card_spec_for,
+    new_overlay_draft,
+    number_text,
+    scene_changes,
+    shown_draft,
 )
 from editor_tui.widgets.card_form import CardForm
 from reelforge.model import Scene
