@@ -17,9 +17,9 @@ pytest.importorskip("fastapi")
 pytest.importorskip("av")
 
 from conftest import slow  # noqa: E402
+from mediatools import make_test_clip, probe  # noqa: E402
+from mediatools import serving as serving_files
 from service_tools import make_key, multipart, receiving, serving  # noqa: E402
-
-from mediatools import make_test_clip, probe, serving as serving_files  # noqa: E402
 
 AVS = "/compat/avs"
 # The document's examples, as written (only the base URL and the example.com addresses change in the tests).

@@ -4,7 +4,6 @@ test keys, and webhooks checked with the TikVod-Signature recipe written in docs
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import json
@@ -18,9 +17,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("av")
 
 from conftest import slow  # noqa: E402
-from service_tools import cli, make_key, receiving, serving  # noqa: E402
-
 from mediatools import probe  # noqa: E402
+from service_tools import cli, make_key, receiving, serving  # noqa: E402
 
 V1 = "/compat/tikvod/v1"
 EXAMPLE = {

@@ -17,9 +17,9 @@ pytest.importorskip("fastapi")
 pytest.importorskip("av")
 
 from conftest import slow  # noqa: E402
+from mediatools import run_ffmpeg  # noqa: E402
+from mediatools import serving as serving_files
 from service_tools import make_key, serving  # noqa: E402
-
-from mediatools import run_ffmpeg, serving as serving_files  # noqa: E402
 
 JOBS = "/compat/tokcaption/api/v1/jobs"
 SAID = "Whenever I am asked to teach a beginner how to cook, I start with an egg."

@@ -16,9 +16,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("av")
 
 from conftest import slow  # noqa: E402
-from service_tools import make_key, multipart, serving  # noqa: E402
-
 from mediatools import make_test_image, probe  # noqa: E402
+from service_tools import make_key, multipart, serving  # noqa: E402
 
 VIDEOS = "/compat/tutorflow/v1/platform/videos"
 EXAMPLE = {"prompt": "What is photosynthesis? A 30-second explainer for kids", "sceneCount": 4, "aspectRatio": "16:9",

@@ -16,9 +16,8 @@ pytest.importorskip("fastapi")
 pytest.importorskip("av")
 
 from conftest import slow  # noqa: E402
-from service_tools import make_key, multipart, receiving, serving  # noqa: E402
-
 from mediatools import probe, run_ffmpeg, subtitle_cues  # noqa: E402
+from service_tools import make_key, multipart, receiving, serving  # noqa: E402
 
 VIDGEN = "/compat/vidgen"
 SAID = "Boats sail home at dusk while the harbour lights come on."
@@ -56,8 +55,9 @@ def node_accepts(tmp_path: Path, secret: str, body: bytes, headers: dict[str, st
 
 
 def portrait_jpeg(path: Path) -> Path:
-    from mediatools import make_test_image
     from PIL import Image
+
+    from mediatools import make_test_image
 
     make_test_image(path.with_suffix(".png"), 540, 960)
     Image.open(path.with_suffix(".png")).convert("RGB").save(path, "JPEG", quality=90)

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+
 from chat_standin import SCRIPT, Reply, chat_server
 from conftest import run_cli
-
 from reelforge.document.loader import load_document
 from reelforge.editing.script_writer import (
     Brief,

@@ -95,8 +95,8 @@ def _transcribe_item(index: int, item: dict[str, Any], params: dict[str, Any], f
             if path.parent != (folder / "uploads").resolve() or not path.is_file():
                 raise _ItemFailed("INVALID_INPUT", "the uploaded file is not there")
         else:
-            from reelforge.resolve.media import MediaError
             from reelforge.resolve.fetch import fetch_url
+            from reelforge.resolve.media import MediaError
 
             policy = SourcePolicy.model_validate(params["policy"])
             try:
