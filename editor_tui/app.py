@@ -38,13 +38,14 @@ class EditorApp(App[int]):
     ]
 
     def __init__(self, path: Path | str, *, keymap: dict[str, str] | None = None, autosave_seconds: float = 1.5,
-                 disk_poll_seconds: float = 2.0, workspace: Workspace | None = None) -> None:
+                 disk_poll_seconds: float = 2.0, workspace: Workspace | None = None, warm_voice: bool = True) -> None:
         super().__init__()
         self.path = Path(path)
         # The editor is an edge: its workspace comes from the command line, else from the environment.
         self.workspace = workspace or Workspace.from_environment()
         self.autosave_seconds = autosave_seconds
         self.disk_poll_seconds = disk_poll_seconds
+        self.warm_voice = warm_voice  # load the document's voice in the background once the editor has painted
         self.state: EditorState | None = EditorState.open(self.path) if self.path.exists() else None
         # Previews go to a work folder of the workspace, removed on every way out (finish, unmount, run_editor's
         # end) and, should the editor be killed, by the next render's or editor's sweep.

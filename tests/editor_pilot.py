@@ -44,9 +44,11 @@ def run_async(test):
 
 
 def make_app(path: Path, **options) -> EditorApp:
-    """The app factory: a real editor on `path`, with autosave and disk polls fast enough for tests."""
+    """The app factory: a real editor on `path`, with autosave and disk polls fast enough for tests, and no
+    voice loaded in the background unless asked for."""
     options.setdefault("autosave_seconds", 0.2)
     options.setdefault("disk_poll_seconds", 0.2)
+    options.setdefault("warm_voice", False)  # tests that speak load the voice when they do (one test warms it)
     return EditorApp(path, **options)
 
 

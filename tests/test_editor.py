@@ -164,6 +164,31 @@ async def test_invalid_input_is_kept_and_reported_without_blocking(project_file:
 
 @pytest.mark.slow
 @run_async
+async def test_the_voice_is_loaded_in_the_background_once_the_editor_has_painted(project_file: Path, fresh_cache: Path):
+    pytest.importorskip("piper")
+    from reelforge.speech.tts import find_voice, piper_engine
+
+    app = make_app(project_file, warm_voice=True)
+    info = find_voice(app.state.document.voice.voice_id, app.workspace.voices)
+    piper_engine._LOADED.clear()  # whatever earlier tests loaded: this editor must load it itself
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any(key[0] == str(info.model_path) for key in piper_engine._LOADED),
+                       what="the voice to be loaded", timeout=120)
+        workers = [w for w in app.screen.workers if w.group == "warm-voice"]
+        await wait_for(pilot, lambda: all(w.is_finished for w in workers), what="the warm-up to end", timeout=120)
+        assert all(w.error is None for w in workers)
+        assert app.state.speech_state(app.state.scene("middle")) == "none", "warming speaks no scene"
+        assert app.workspace.stats.models_loaded == 1, "the warm-up loaded the voice"
+        await select_scene(pilot, app, "middle")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "middle" not in app.state.speaking, what="speech", timeout=120)
+        assert app.state.speech_state(app.state.scene("middle")) == "fresh"
+        assert app.workspace.stats.models_loaded == 1, "t used the voice the warm-up loaded"
+        assert app.workspace.stats.synthesized == 1
+
+
+@pytest.mark.slow
+@run_async
 async def test_tts_regenerates_speech_in_a_worker_with_the_exact_duration(project_file: Path):
     pytest.importorskip("piper")
     app = make_app(project_file)
@@ -314,7 +339,7 @@ from editor_tui.app import EditorApp
 
 async def drive(path):
     seen = {}
-    app = EditorApp(path, autosave_seconds=0.2, disk_poll_seconds=0.2)
+    app = EditorApp(path, autosave_seconds=0.2, disk_poll_seconds=0.2, warm_voice=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("v")
         picker = app.screen

@@ -33,7 +33,7 @@ def project(folder: Path) -> Path:
 
 
 def app_for(path: Path, cache: Path) -> EditorApp:
-    return EditorApp(path, autosave_seconds=0.2, disk_poll_seconds=0.2, workspace=Workspace(cache))
+    return EditorApp(path, autosave_seconds=0.2, disk_poll_seconds=0.2, workspace=Workspace(cache), warm_voice=False)
 
 
 async def until(pilot, condition, what: str, timeout: float = 30.0) -> None:

@@ -134,6 +134,19 @@ class EditorScreen(Screen):
         self.set_interval(self.editor_app.disk_poll_seconds, self.check_disk)
         if self.state.dirty:
             self.schedule_autosave()
+        if self.editor_app.warm_voice:
+            self.call_after_refresh(self.warm_voice)
+
+    @work(thread=True, group="warm-voice")
+    def warm_voice(self) -> None:
+        """Load the document's voice in the background while the user reads and types: the first `t` then
+        costs only the changed sentences. A voice that cannot load says so when it is used, not here."""
+        from reelforge.speech.tts import warm_voice
+
+        try:
+            warm_voice(self.state.document.voice, workspace=self.editor_app.workspace)
+        except (ReelforgeError, OSError, ImportError):
+            pass
 
     # --- showing the state ------------------------------------------------------------------------------
 

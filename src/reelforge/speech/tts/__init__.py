@@ -42,6 +42,7 @@ __all__ = [
     "list_voices",
     "cached_speech",
     "synthesize",
+    "warm_voice",
 ]
 
 
@@ -71,6 +72,19 @@ def synthesize(text: str, voice: Voice, *, workspace: Workspace) -> Speech:
             workspace.stats.count("cache_hits")
             return cached
         return _synthesize_into(folder, key, text, tokens, voice, info, workspace)
+
+
+def warm_voice(voice: Voice, *, workspace: Workspace) -> None:
+    """Load `voice` into this process and run it once, so that the next `synthesize` pays for neither (an
+    editor calls this in a worker when it opens: the first narration edit is then heard in about the time its
+    changed sentences take). Nothing is written to the cache but the voice's patched model."""
+    from reelforge.speech.tts import piper_engine
+
+    if voice.engine != "piper":
+        return
+    info = find_voice(voice.voice_id, workspace.voices)
+    loaded = piper_engine.load_voice(info, workspace.folder("tts") / "models", workspace)
+    loaded.speak("Ready.", voice.speed)  # onnxruntime's first run allocates its buffers; not kept
 
 
 def cached_speech(text: str, voice: Voice, *, workspace: Workspace) -> Speech | None:
