@@ -9,14 +9,17 @@ The stages, each a folder: `document` (read and check what the user wrote; the m
 TTS, manim) load only when first used: importing reelforge stays cheap.
 """
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
 from typing import Any
 
-try:
-    __version__ = _version("reelforge")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0+local"
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("reelforge")
+    except PackageNotFoundError:  # running from a source tree without install
+        return "0.0.0+local"
+
 
 # Public name -> (module, attribute); attribute None: the module itself. No public name is also a subpackage's
 # name, so `from reelforge import render` always gives the function.
@@ -46,6 +49,9 @@ __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read from the installed metadata on first use (importlib.metadata is slow to load)
+        globals()[name] = _installed_version()
+        return globals()[name]
     if name in _LAZY:
         import importlib
 

@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
-from reelforge import __version__
 from reelforge.errors import DocumentError, ReelforgeError, RenderCancelled, UsageError
 from reelforge.workspace import Workspace
 
@@ -276,12 +275,26 @@ def _with_voices(workspace: Workspace, args: argparse.Namespace) -> Workspace:
     return replace(workspace, voices=args.voices) if args.voices is not None else workspace
 
 
+class _VersionAction(argparse.Action):
+    """--version: the installed version, read only when asked for (its metadata is slow to load)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0,
+                         help=help or "show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from reelforge import __version__
+
+        print(f"reelforge {__version__}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reelforge",
         description="Offline-first toolkit for narrated short videos.",
     )
-    parser.add_argument("--version", action="version", version=f"reelforge {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 

@@ -278,11 +278,19 @@ class _TextRenderer:
             dies_with_parent=False)
         self._next = index
 
-    def frame(self, index: int) -> np.ndarray | None:
-        if not any(e.range.start <= index < e.range.end for e in self.timeline.texts):
-            return None
+    def shows_text(self, index: int) -> bool:
+        return any(e.range.start <= index < e.range.end for e in self.timeline.texts)
+
+    def ready(self, index: int) -> None:
+        """Have a stream that reaches frame `index` running (started now when not): its process can start and
+        load its fonts while the caller composes the picture under the text."""
         if self._process is None or not (self._next <= index < self._next + 90):
             self._start(index)
+
+    def frame(self, index: int) -> np.ndarray | None:
+        if not self.shows_text(index):
+            return None
+        self.ready(index)
         w, h = self.timeline.width, self.timeline.height
         while True:  # skip the frames not asked for since the last call (e.g. ones with no text)
             raw = self._read(w * h * 6, index)
@@ -385,9 +393,10 @@ class Compositor:
 
     def frame(self, index: int) -> Frame:
         index = min(max(index, 0), max(self.timeline.frames - 1, 0))
+        if not self._text.shows_text(index):
+            return self.picture(index)
+        self._text.ready(index)  # its ffmpeg starts while the picture is composed
         picture = self.picture(index)
-        if not any(e.range.start <= index < e.range.end for e in self.timeline.texts):
-            return picture
         text = self._text.frame(index)
         if text is None:
             return picture

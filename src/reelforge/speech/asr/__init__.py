@@ -18,11 +18,32 @@ word error rate), align, recognize, store (the cache files), recording (the cach
 
 from __future__ import annotations
 
-from reelforge.speech.asr.audio import RecordingLength
-from reelforge.speech.asr.engine import LoadedModel, default_model_folder, load_model, model_folder
-from reelforge.speech.asr.errors import AsrError, AudioError, ModelError, NoSpeechError
-from reelforge.speech.asr.recording import cached_recorded_speech, exact_length, recorded_speech
-from reelforge.speech.asr.words import TimedWord
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reelforge.speech.asr.audio import RecordingLength
+    from reelforge.speech.asr.engine import LoadedModel, default_model_folder, load_model, model_folder
+    from reelforge.speech.asr.errors import AsrError, AudioError, ModelError, NoSpeechError
+    from reelforge.speech.asr.recording import cached_recorded_speech, exact_length, recorded_speech
+    from reelforge.speech.asr.words import TimedWord
+
+# Loaded on first use (PEP 562), so that the command line, which imports `cli_commands` to build its parser,
+# does not load numpy and the decoder for every command.
+_HOMES = {
+    "RecordingLength": "audio", "LoadedModel": "engine", "default_model_folder": "engine", "load_model": "engine",
+    "model_folder": "engine", "AsrError": "errors", "AudioError": "errors", "ModelError": "errors",
+    "NoSpeechError": "errors", "cached_recorded_speech": "recording", "exact_length": "recording",
+    "recorded_speech": "recording", "TimedWord": "words",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "AsrError", "AudioError", "LoadedModel", "ModelError", "NoSpeechError", "RecordingLength", "TimedWord",
