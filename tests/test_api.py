@@ -71,3 +71,29 @@ def test_only_the_edges_read_the_environment():
     readers = sorted(str(path.relative_to(source)) for path in source.rglob("*.py")
                      if re.search(r"os\.environ|os\.getenv|environ\.get", path.read_text(encoding="utf-8")))
     assert set(readers) <= allowed, sorted(set(readers) - allowed)
+
+
+def test_the_command_line_builds_its_parser_without_loading_heavy_packages():
+    # `reelforge frame` and `validate` pay for what they use, not for every command's libraries
+    code = ("import sys; from reelforge.cli import build_parser; build_parser(); "
+            "heavy = [m for m in ('numpy', 'av', 'pydantic', 'faster_whisper', 'opentimelineio', 'fastapi', "
+            "'importlib.metadata') if m in sys.modules]; assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_frame_is_written_as_a_png_any_reader_takes():
+    import numpy as np
+    from PIL import Image
+
+    from reelforge.renderers.preview import png_bytes
+
+    rng = np.random.default_rng(7)
+    for height, width in [(1, 1), (3, 5), (1920, 1080)]:
+        pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        pixels[: height // 2] = (12, 200, 40)  # flat areas as well as noise
+        import io
+
+        image = Image.open(io.BytesIO(png_bytes(pixels)))
+        image.load()
+        assert image.mode == "RGB" and image.size == (width, height)
+        assert np.array_equal(np.asarray(image), pixels)

@@ -238,10 +238,11 @@ def transition_frame(kind: str, a: Frame, b: Frame, progress: float) -> Frame:
 class _TextRenderer:
     """libass through ffmpeg: the text layer of a frame as premultiplied RGB plus alpha.
 
-    libass draws onto the frame without writing alpha, so the text is drawn over black and over white:
-    over black a pixel is the premultiplied color; the difference between the two gives alpha. Frames are
-    streamed from one ffmpeg process while they are asked for in order (a render), and the stream
-    restarts at any other frame (a preview)."""
+    The text is drawn over transparent black with the `ass` filter's `alpha` option, so libass writes the
+    coverage too: a pixel's color is the premultiplied color, its alpha the coverage (within one level of
+    drawing it over black and over white and taking the difference, which took two libass instances and
+    twice the pixels). Frames are streamed from one ffmpeg process while they are asked for in order (a
+    render), and the stream restarts at any other frame (a preview)."""
 
     def __init__(self, timeline: Timeline, workdir: Path, workspace: Workspace):
         self.timeline = timeline
@@ -266,14 +267,13 @@ class _TextRenderer:
         w, h = self.timeline.width, self.timeline.height
         remaining = max(self.timeline.frames - index, 1)
         start_us = round(rate.seconds(index) * 1_000_000)
-        layer = (f"s={w}x{h}:r={rate.ffmpeg()},format=rgb24,trim=end_frame={remaining},"
-                 f"settb=1/1000000,setpts=PTS+{start_us},ass=filename=text.ass:fontsdir='{fonts}'")
-        graph = f"color=c=black:{layer}[b];color=c=white:{layer}[w];[b][w]hstack"
+        graph = (f"color=c=black@0:s={w}x{h}:r={rate.ffmpeg()},format=rgba,trim=end_frame={remaining},"
+                 f"settb=1/1000000,setpts=PTS+{start_us},ass=filename=text.ass:fontsdir='{fonts}':alpha=1")
         # Not tied to the starting thread's life (frames may be asked for from any thread): it streams to a pipe
         # and gets SIGPIPE as soon as the reader is gone.
         self._process = start_child(
             [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", graph,
-             "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
+             "-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1"],
             cwd=self.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=fontconfig_env(self.workspace),
             dies_with_parent=False)
         self._next = index
@@ -293,15 +293,10 @@ class _TextRenderer:
         self.ready(index)
         w, h = self.timeline.width, self.timeline.height
         while True:  # skip the frames not asked for since the last call (e.g. ones with no text)
-            raw = self._read(w * h * 6, index)
+            raw = self._read(w * h * 4, index)
             if self._next > index:
                 break
-        both = np.frombuffer(raw, np.uint8).reshape(h, 2 * w, 3)
-        over_black, over_white = both[:, :w], both[:, w:]
-        # Over white a pixel is color·a + 255·(1 − a); over black color·a: any channel gives the coverage a.
-        difference = over_white[..., 1].astype(np.int16) - over_black[..., 1]
-        alpha = (255 - difference.clip(0, 255)).astype(np.uint8)
-        return np.concatenate([over_black, alpha[..., None]], axis=2)
+        return np.frombuffer(raw, np.uint8).reshape(h, w, 4)
 
     def _read(self, size: int, index: int) -> bytes:
         assert self._process is not None and self._process.stdout is not None
