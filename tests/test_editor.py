@@ -174,9 +174,7 @@ async def test_the_voice_is_loaded_in_the_background_once_the_editor_has_painted
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: any(key[0] == str(info.model_path) for key in piper_engine._LOADED),
                        what="the voice to be loaded", timeout=120)
-        workers = [w for w in app.screen.workers if w.group == "warm-voice"]
-        await wait_for(pilot, lambda: all(w.is_finished for w in workers), what="the warm-up to end", timeout=120)
-        assert all(w.error is None for w in workers)
+        await wait_for(pilot, lambda: not editor(app).warm_thread.is_alive(), what="the warm-up to end", timeout=120)
         assert app.state.speech_state(app.state.scene("middle")) == "none", "warming speaks no scene"
         assert app.workspace.stats.models_loaded == 1, "the warm-up loaded the voice"
         await select_scene(pilot, app, "middle")

@@ -100,6 +100,9 @@ EDITOR_COMMANDS = [
 ]
 
 
+WARM_VOICE_AFTER = 1.0  # seconds after the editor has painted before the voice is loaded in the background
+
+
 class EditorScreen(Screen):
     """Shows the state and turns keys into core edit operations; it keeps no document of its own."""
 
@@ -114,6 +117,7 @@ class EditorScreen(Screen):
         self.disk_change_noticed = False
         self.last_render: RenderFinished | None = None
         self._looked_up: set[tuple] = set()  # (scene id, text, voice) the cache did not know: not asked again
+        self.warm_thread = None  # the thread loading the voice in the background (see warm_voice)
 
     @property
     def editor_app(self) -> "EditorApp":
@@ -135,18 +139,29 @@ class EditorScreen(Screen):
         if self.state.dirty:
             self.schedule_autosave()
         if self.editor_app.warm_voice:
-            self.call_after_refresh(self.warm_voice)
+            self.set_timer(WARM_VOICE_AFTER, self.warm_voice)
 
-    @work(thread=True, group="warm-voice")
     def warm_voice(self) -> None:
         """Load the document's voice in the background while the user reads and types: the first `t` then
-        costs only the changed sentences. A voice that cannot load says so when it is used, not here."""
+        costs only the changed sentences (a `t` pressed meanwhile waits for the same load). Started a second
+        after the editor has painted, so that opening and quitting at once does not wait for a model to load (a
+        quit during the load waits for its end: onnxruntime must not be torn down mid-load). A voice that cannot load says so when it is used, not here."""
+        if self.warm_thread is not None:
+            return
+        import threading
+
         from reelforge.speech.tts import warm_voice
 
-        try:
-            warm_voice(self.state.document.voice, workspace=self.editor_app.workspace)
-        except (ReelforgeError, OSError, ImportError):
-            pass
+        voice, workspace = self.state.document.voice, self.editor_app.workspace
+
+        def load() -> None:
+            try:
+                warm_voice(voice, workspace=workspace)
+            except (ReelforgeError, OSError, ImportError):
+                pass
+
+        self.warm_thread = threading.Thread(target=load, name="warm-voice")
+        self.warm_thread.start()
 
     # --- showing the state ------------------------------------------------------------------------------
 
