@@ -55,8 +55,11 @@ def local_cluster(workers: int | None = None) -> "Client":
     each taking one encode with one thread; it ends with the client (`client.close()`, or when we die)."""
     distributed = _distributed()
     count = workers or max((os.cpu_count() or 2) // 2, 1)
-    cluster = distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                                       resources={ENCODE: 1}, dashboard_address=None, silence_logs=logging.ERROR)
+    # Everything on 127.0.0.1 at free ports: the scheduler, the workers and their HTTP endpoints (no dashboard).
+    cluster = distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       resources={ENCODE: 1}, dashboard_address=None,
+                                       scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                       worker_dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     client = distributed.Client(cluster, set_as_default=False)
     client._reelforge_cluster = cluster  # closed with the client (see `close`)
     return client

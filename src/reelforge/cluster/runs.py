@@ -45,6 +45,7 @@ RUNS_TOPIC = "reelforge-runs"
 CANCEL_POLL = 0.2  # seconds between a running task's looks at its render's cancel flag
 PROGRESS_EVERY = 0.25  # seconds between a task's progress events
 RETRIES = 2
+CANCEL_GRACE = 10.0  # seconds a cancelled render waits for its running tasks to say they stopped
 
 Transfer = Literal["send", "shared", "local"]
 
@@ -89,6 +90,7 @@ def run_on_worker(spec_data: dict[str, Any], sources: dict[str, Any], render: st
     record = {"render": render, "run": spec.name, "worker": worker.address, "host": socket.gethostname(),
               "pid": os.getpid()}
     worker.log_event(RUNS_TOPIC, {**record, "event": "start", "time": started})
+    worker.log_event(f"reelforge-progress-{render}", {"run": spec.name, "frames": 0, "started": True})
     token = CancelToken()
     done = threading.Event()
     flag = Event(f"reelforge-cancel-{render}", client=get_client())
@@ -118,6 +120,8 @@ def run_on_worker(spec_data: dict[str, Any], sources: dict[str, Any], render: st
         return {**record, "status": status, "started": started, "ended": ended, **extra}
 
     try:
+        if flag.is_set():
+            return answer("cancelled")
         if Path(ffmpeg_exe()).name != ffmpeg:
             return answer("failed", message=f"worker {worker.address} runs {Path(ffmpeg_exe()).name}, the client "
                                             f"{ffmpeg}: identical pieces need the same ffmpeg build")
@@ -184,6 +188,7 @@ class DaskRuns(RunExecutor):
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dask-pieces")
         self._closed = threading.Event()
         self._cancelled = False
+        self._started: set[str] = set()  # runs a worker has begun
         self._topic = f"reelforge-progress-{self.render}"
         client.subscribe_topic(self._topic, self._on_progress)
         self._watcher = threading.Thread(target=self._watch_cancel, daemon=True, name="dask-cancel")
@@ -194,6 +199,8 @@ class DaskRuns(RunExecutor):
         message = event[1]
         with self._lock:
             live = self._live.get(str(message.get("run")))
+            if message.get("started"):
+                self._started.add(str(message.get("run")))
         if live is not None:
             live[1](int(message.get("frames", 0)))
 
@@ -205,16 +212,28 @@ class DaskRuns(RunExecutor):
                 self.cancel_all()
 
     def cancel_all(self) -> None:
-        """Stop this render's runs: the running ones see the flag and kill their ffmpeg; queued ones are dropped."""
+        """Stop this render's runs: the running ones see the flag, kill their ffmpeg and answer (the render waits
+        for that, up to CANCEL_GRACE seconds); the ones not started yet are dropped at once."""
         from distributed import Event
 
         self._cancelled = True
         try:
             Event(f"reelforge-cancel-{self.render}", client=self.client).set()
             with self._lock:
-                futures = [future for future, _, _ in self._live.values()]
-            self.client.cancel(futures)
+                waiting = [future for name, (future, _, _) in self._live.items() if name not in self._started]
+            self.client.cancel(waiting)
         except Exception:  # noqa: BLE001 - a client already closed has nothing left to stop
+            pass
+        timer = threading.Timer(CANCEL_GRACE, self._drop_all)
+        timer.daemon = True
+        timer.start()
+
+    def _drop_all(self) -> None:
+        with self._lock:
+            futures = [future for future, _, _ in self._live.values()]
+        try:
+            self.client.cancel(futures)
+        except Exception:  # noqa: BLE001
             pass
 
     # inputs
@@ -271,7 +290,7 @@ class DaskRuns(RunExecutor):
     def _finish(self, future, spec: RunSpec, workdir: Path, done: Future) -> None:
         try:
             try:
-                if future.status == "cancelled" or self._cancelled:
+                if future.status == "cancelled":
                     raise RenderCancelled()
                 result = future.result()
             except RenderCancelled:
@@ -308,14 +327,21 @@ class DaskRuns(RunExecutor):
         """Stop relaying, forget the inputs held for this render and its cancel flag."""
         from distributed import Event
 
+        with self._lock:
+            live = bool(self._live)
+        if live:  # a render that stopped early (Ctrl-C): its running tasks stop, and are waited for
+            self.cancel_all()
+            deadline = time.monotonic() + CANCEL_GRACE + 1
+            while time.monotonic() < deadline:
+                with self._lock:
+                    if not self._live:
+                        break
+                time.sleep(0.05)
         self._closed.set()
         with self._lock:
-            futures = [future for future, _, _ in self._live.values()]
             held = list(self._inputs.values())
             self._inputs.clear()
         try:
-            if futures:
-                self.cancel_all()
             self.client.unsubscribe_topic(self._topic)
             for future in held:
                 future.release()
