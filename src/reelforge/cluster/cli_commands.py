@@ -50,9 +50,7 @@ def open_cluster(scheduler: str | None, workers: int | None, shared: Path | None
 
     if scheduler:
         return connect(scheduler), ("shared" if shared else "send")
-    import os
-
-    return local_cluster(workers or max((os.cpu_count() or 2) // 2, 2)), ("shared" if shared else "local")
+    return local_cluster(workers), ("shared" if shared else "local")
 
 
 def render_on_cluster(args: argparse.Namespace, workspace: "Workspace", job, on_progress):

@@ -50,13 +50,16 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> "Client":
                                  f"({reason[:160]})") from None
 
 
-def local_cluster(workers: int | None = None) -> "Client":
-    """A client of a new cluster of `workers` worker processes on this machine (default: one per two cores),
-    each taking one encode with one thread; it ends with the client (`client.close()`, or when we die)."""
+def local_cluster(workers: int | None = None, *, processes: bool = True) -> "Client":
+    """A client of a new cluster of `workers` workers on this machine (default: one per two cores, at least two),
+    each taking one encode with one thread: processes of their own (they die with us), or with `processes=False`
+    threads of this one (the in-process cluster; a program that is not guarded by `if __name__ == "__main__"`
+    cannot start worker processes). Close it with `close(client)`."""
     distributed = _distributed()
-    count = workers or max((os.cpu_count() or 2) // 2, 1)
+    count = workers or max((os.cpu_count() or 2) // 2, 2)
     # Everything on 127.0.0.1 at free ports: the scheduler, the workers and their HTTP endpoints (no dashboard).
-    cluster = distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
+    where = {"host": "127.0.0.1"} if processes else {}
+    cluster = distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=processes, **where,
                                        resources={ENCODE: 1}, dashboard_address=None,
                                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                        worker_dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)

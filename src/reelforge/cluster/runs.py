@@ -165,7 +165,8 @@ def _held(data: bytes) -> bytes:
 # -- the client's side -------------------------------------------------------------------------------------------
 
 class DaskRuns(RunExecutor):
-    """Runs of one render (or of several, one after another) as tasks of a Dask cluster. See the module."""
+    """Runs of one render (or of several, one after another, until one is cancelled) as tasks of a Dask cluster.
+    See the module."""
 
     def __init__(self, client: "Client", *, transfer: Transfer = "send", shared: Path | None = None,
                  retries: int = RETRIES, slots: int | None = None):
@@ -186,6 +187,7 @@ class DaskRuns(RunExecutor):
         self._inputs: dict[str, Any] = {}  # key -> Dask future holding the file (transfer "send")
         self._live: dict[str, tuple[Any, Callable[[int], None], CancelToken]] = {}  # run -> (future, on_frame, cancel)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dask-pieces")
+        self._relay = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dask-progress")
         self._closed = threading.Event()
         self._cancelled = False
         self._started: set[str] = set()  # runs a worker has begun
@@ -201,8 +203,8 @@ class DaskRuns(RunExecutor):
             live = self._live.get(str(message.get("run")))
             if message.get("started"):
                 self._started.add(str(message.get("run")))
-        if live is not None:
-            live[1](int(message.get("frames", 0)))
+        if live is not None:  # off the client's event loop: a progress callback may write a file or a database
+            self._relay.submit(live[1], int(message.get("frames", 0)))
 
     def _watch_cancel(self) -> None:
         while not self._closed.wait(0.05):
@@ -269,6 +271,14 @@ class DaskRuns(RunExecutor):
         done: Future = Future()
         if cancel.cancelled or self._cancelled:
             done.set_exception(RenderCancelled())
+            return done
+        if self.transfer == "shared" and self.shared is not None and all(
+                (self.shared / "segments" / f"{key}.mp4").is_file() for key in spec.pieces):
+            # Another client of the shared folder rendered these pieces already: they are the same by their keys.
+            names = [workdir / f"{key}.mp4" for key in spec.pieces]
+            for key, path in zip(spec.pieces, names):
+                shutil.copyfile(self.shared / "segments" / f"{key}.mp4", path)
+            done.set_result(names)
             return done
         # x264's own thread count is this machine's: made explicit, so a worker encodes the same bitstream.
         spec = spec.with_threads(spec.threads or x264_auto_threads())
@@ -349,3 +359,4 @@ class DaskRuns(RunExecutor):
         except Exception:  # noqa: BLE001 - the client may be closed already
             pass
         self._pool.shutdown(wait=True)
+        self._relay.shutdown(wait=True)
