@@ -107,12 +107,13 @@ class Cluster:
             _stop(self.scheduler)
 
 
-def inprocess_cluster(workers: int = 2, threads: int = 1, encodes: int | None = 1):
-    """An in-process LocalCluster (`processes=False`), its HTTP endpoints on 127.0.0.1 only."""
+def inprocess_cluster(folder: Path, workers: int = 2, threads: int = 1, encodes: int | None = 1):
+    """An in-process LocalCluster (`processes=False`), its HTTP endpoints on 127.0.0.1 only, its workers' files
+    (their reelforge caches too) under `folder`."""
     import distributed
 
     resources = {"encode": encodes} if encodes else None
     return distributed.LocalCluster(n_workers=workers, threads_per_worker=threads, processes=False,
                                     resources=resources, dashboard_address=None,
                                     scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                                    worker_dashboard_address="127.0.0.1:0")
+                                    worker_dashboard_address="127.0.0.1:0", local_directory=str(folder))

@@ -252,15 +252,15 @@ def test_an_unreachable_scheduler_is_a_one_line_error_within_seconds(tmp_path):
 # -- the in-process cluster: logic ------------------------------------------------------------------------------------
 
 @pytest.fixture
-def inprocess():
-    with inprocess_cluster() as local, \
+def inprocess(tmp_path):
+    with inprocess_cluster(tmp_path / "dask") as local, \
             distributed.Client(local, set_as_default=False) as client:
         yield client
 
 
-def test_encode_slots_count_the_workers_resources_and_a_cluster_without_them_is_refused(inprocess):
+def test_encode_slots_count_the_workers_resources_and_a_cluster_without_them_is_refused(inprocess, tmp_path):
     assert encode_slots(inprocess) == 2
-    with inprocess_cluster(workers=1, encodes=None) as bare, \
+    with inprocess_cluster(tmp_path / "bare", workers=1, encodes=None) as bare, \
             distributed.Client(bare, set_as_default=False) as client:
         with pytest.raises(ClusterUnavailable, match="--resources encode=1"):
             encode_slots(client, timeout=0.5)
@@ -283,9 +283,9 @@ def test_a_run_spec_names_its_inputs_by_content_only_and_round_trips_through_jso
 
 
 @slow()
-def test_runs_on_the_in_process_cluster_hold_one_encode_each_and_report_progress(inprocess, assets, tmp_path):
+def test_runs_on_the_in_process_cluster_hold_one_encode_each_and_report_progress(assets, tmp_path):
     # One worker with two threads but one encode: its runs never overlap.
-    with inprocess_cluster(workers=1, threads=2) as local, \
+    with inprocess_cluster(tmp_path / "one", workers=1, threads=2) as local, \
             distributed.Client(local, set_as_default=False) as client:
         fractions: list[float] = []
         job = RenderJob.of(write_document(assets, "progress"), tmp_path / "x.mp4", workers=4)

@@ -43,14 +43,16 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="No status lines (the table is still printed).")
 
 
-def open_cluster(scheduler: str | None, workers: int | None, shared: Path | None) -> "tuple[Client, Transfer]":
+def open_cluster(scheduler: str | None, workers: int | None, shared: Path | None,
+                 workspace: "Workspace | None" = None) -> "tuple[Client, Transfer]":
     """A client of the scheduler (inputs sent, or through the shared folder), else of a new local cluster (the
-    workers read the inputs where they are)."""
+    workers read the inputs where they are, and keep their files in the workspace's cache)."""
     from reelforge.cluster.connect import connect, local_cluster
 
     if scheduler:
         return connect(scheduler), ("shared" if shared else "send")
-    return local_cluster(workers), ("shared" if shared else "local")
+    folder = workspace.cache / "dask" if workspace is not None else None
+    return local_cluster(workers, folder=folder), ("shared" if shared else "local")
 
 
 def render_on_cluster(args: argparse.Namespace, workspace: "Workspace", job, on_progress):
@@ -81,7 +83,7 @@ def cmd_batch(args: argparse.Namespace, workspace: "Workspace") -> int:
     items = read_jobs(args.source, args.output.absolute(), quality=args.quality)
     args.output.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    client, transfer = open_cluster(args.scheduler, args.workers, args.shared_folder)
+    client, transfer = open_cluster(args.scheduler, args.workers, args.shared_folder, workspace)
     board = StatusBoard(sys.stderr, enabled=not args.quiet)
     interrupted = 0
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reelforge.errors import ReelforgeError, UsageError
@@ -50,11 +51,12 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> "Client":
                                  f"({reason[:160]})") from None
 
 
-def local_cluster(workers: int | None = None, *, processes: bool = True) -> "Client":
+def local_cluster(workers: int | None = None, *, processes: bool = True, folder: Path | None = None) -> "Client":
     """A client of a new cluster of `workers` workers on this machine (default: one per two cores, at least two),
     each taking one encode with one thread: processes of their own (they die with us), or with `processes=False`
     threads of this one (the in-process cluster; a program that is not guarded by `if __name__ == "__main__"`
-    cannot start worker processes). Close it with `close(client)`."""
+    cannot start worker processes). `folder`: where the workers keep their files (default: Dask's, in the
+    system's temporary folder). Close it with `close(client)`."""
     distributed = _distributed()
     count = workers or max((os.cpu_count() or 2) // 2, 2)
     # Everything on 127.0.0.1 at free ports: the scheduler, the workers and their HTTP endpoints (no dashboard).
@@ -62,7 +64,8 @@ def local_cluster(workers: int | None = None, *, processes: bool = True) -> "Cli
     cluster = distributed.LocalCluster(n_workers=count, threads_per_worker=1, processes=processes, **where,
                                        resources={ENCODE: 1}, dashboard_address=None,
                                        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                                       worker_dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+                                       worker_dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
+                                       **({"local_directory": str(folder)} if folder is not None else {}))
     client = distributed.Client(cluster, set_as_default=False)
     client._reelforge_cluster = cluster  # closed with the client (see `close`)
     return client
