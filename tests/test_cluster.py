@@ -245,6 +245,10 @@ def test_an_unreachable_scheduler_is_a_one_line_error_within_seconds(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the Dask scheduler" in lines[0], result.stderr
     assert not (tmp_path / "x.mp4").exists()
+    served = run_cli("serve", "--data", tmp_path / "data", "--port", "0", "--scheduler", f"127.0.0.1:{port}")
+    assert served.returncode == 1 and served.stderr.strip().splitlines() == [
+        f"reelforge: error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port} within 5 s (Timed out trying to "
+        f"connect to tcp://127.0.0.1:{port} after 5 s)"], served.stderr
     with pytest.raises(ClusterUnavailable):
         connect(f"tcp://127.0.0.1:{port}", timeout=1)
 
