@@ -1,6 +1,8 @@
 """A real Dask cluster on 127.0.0.1 for tests: a `dask scheduler` process and `dask worker --nthreads 1 --resources
 encode=1` processes (no nanny, so SIGKILL of a worker's pid kills the worker itself), each in its own process
-group, each stopped by its own pid at the end."""
+group (in our session: with the kernel's autogroup scheduling, a session of its own would give each worker as much
+CPU as all of this process's session, and a benchmark would compare unequal shares), each stopped by its own pid
+at the end."""
 
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ class Cluster:
         self.scheduler = subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0",
                                            "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
                                            "--scheduler-file", str(info)], stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True)
+                                          process_group=0)
         deadline = time.monotonic() + 60
         while not info.exists() or not info.read_text().strip():
             assert self.scheduler.poll() is None and time.monotonic() < deadline, \
@@ -82,7 +84,7 @@ class Cluster:
             [str(DASK), "worker", self.address, "--nthreads", "1", "--resources", "encode=1", "--no-nanny",
              "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--host", "127.0.0.1", "--name", name,
              "--local-directory", str(self.folder / name)], stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            process_group=0)
         return name
 
     def alive(self) -> dict[str, subprocess.Popen]:
