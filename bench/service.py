@@ -107,9 +107,8 @@ class Service:
 
 
 def w_body(assets: Path, **changes: Any) -> tuple[bytes, str]:
-    from service_tools import multipart
-
     from bench.workload import w_document
+    from service_tools import multipart
 
     document = w_document()
     document["output"] = {**document.get("output", {}), **changes}

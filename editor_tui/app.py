@@ -30,7 +30,12 @@ class EditorApp(App[int]):
     CSS_PATH = "editor.tcss"
     TITLE = "reelforge editor"
     COMMANDS = App.COMMANDS | {EditorCommands}
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit")]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
+        # The palette's key, with a short label so the footer fits 80 columns.
+        Binding("ctrl+p", "command_palette", "all", show=False, priority=True, id="app.command_palette",
+                tooltip="Every action by name, with its keys"),
+    ]
 
     def __init__(self, path: Path | str, *, keymap: dict[str, str] | None = None, autosave_seconds: float = 1.5,
                  disk_poll_seconds: float = 2.0, workspace: Workspace | None = None) -> None:
@@ -47,6 +52,7 @@ class EditorApp(App[int]):
         sweep_old_temp_folders()
         self._work = self.workspace.work_folder("editor-")
         self.work_dir = self._work.path
+        self.key_overrides = dict(keymap or {})  # binding id -> keys, as the palette shows them
         if keymap:
             self.set_keymap(keymap)
 

@@ -1,4 +1,5 @@
-"""App-wide messages posted by the editor's workers: speech, previews, renders, autosave."""
+"""App-wide messages posted by the editor's workers: speech, recordings heard, lengths found, previews, renders,
+autosave."""
 
 from __future__ import annotations
 
@@ -18,6 +19,30 @@ class TtsFinished(Message):
     voice: object
     seconds: Fraction | None = None
     error: str | None = None
+
+
+@dataclass
+class RecordingHeard(Message):
+    """A scene's recording was aligned to its transcript (or its words recognized, `recognized`): its exact length
+    and the words heard; or it could not be (error set)."""
+
+    scene_id: str
+    source: str
+    seconds: Fraction | None = None
+    words: str = ""
+    word_count: int = 0
+    recognized: bool = False
+    error: str | None = None
+
+
+@dataclass
+class LengthsFound(Message):
+    """Exact lengths the workspace cache already knew: speech by scene id (its text and seconds, for `voice`) and
+    recordings by scene id (their source and seconds)."""
+
+    voice: object
+    spoken: dict[str, tuple[str, Fraction]]
+    recorded: dict[str, tuple[str, Fraction]]
 
 
 @dataclass

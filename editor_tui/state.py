@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -10,9 +11,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping
 
+from editor_tui.drafts import SceneDraft
 from reelforge import edit
 from reelforge.document.checks import assets_folder
-from reelforge.document.estimate import SceneEstimate, document_seconds, estimate_scenes
+from reelforge.document.estimate import SceneEstimate, document_seconds, estimate_scenes, estimated_speech
+from reelforge.document.lengths import has_transition_out
 from reelforge.document.loader import read_json_file, validate_data
 from reelforge.editing.project import Project, ProjectEvent, document_json, tts
 from reelforge.errors import DocumentError, EditError, Problem, ReelforgeError
@@ -21,11 +24,20 @@ from reelforge.model import Document, Scene
 from reelforge.model.visuals import visual_label
 
 AUTOSAVE_SUFFIX = ".autosave"
+AUDIO_SUFFIXES = {".mp3", ".wav", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac"}
 NEW_SCENE_TEXT = "A new scene: write what the voice says here."
 
 
 class DiskChanged(ReelforgeError):
     """The project file was changed by another program since it was opened or saved."""
+
+
+def audio_files(folder: Path) -> list[str]:
+    """The audio files in a folder (the assets folder: recordings and music), by name."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith("."))
 
 
 def autosave_path(path: Path) -> Path:
@@ -61,26 +73,65 @@ class DiskStamp:
         return cls(stat.st_size, stat.st_mtime_ns, hashlib.sha256(data).hexdigest())
 
 
-@dataclass(frozen=True)
-class SpeechLength:
-    """A narration that was spoken, and exactly how long the speech lasts."""
+VoiceKey = tuple[str, str, float]
+"""A voice as far as its speech's length goes: engine, voice id, speed."""
 
-    text: str
-    voice: tuple[str, str, float]
+
+@dataclass(frozen=True)
+class RecordedLength:
+    """A recorded narration's exact length, for the recording the scene names (`source`, its wire form as JSON)."""
+
+    source: str
     seconds: Fraction
 
 
 @dataclass(frozen=True)
-class SceneDraft:
-    """What the scene form holds, as typed: kept while it is not a valid edit so nothing typed is lost."""
+class SpeechRequest:
+    """What `t` does for a scene: speak its `text` with `voice`, or hear its recording (scene `index` of `document`,
+    aligned to its transcript, or recognized when it has none)."""
 
-    title: str = ""
-    narration: str = ""
-    duration_mode: str = "auto"
-    seconds: str = ""
-    overlays: str = ""
-    transition: str = "cut"
-    transition_seconds: str = "0.5"
+    scene_id: str
+    kind: str  # "text" or "recording"
+    text: str = ""
+    voice: Any = None
+    index: int = 0
+    document: Document | None = None
+    source: str = ""
+    has_transcript: bool = False
+
+
+@dataclass(frozen=True)
+class SceneLength:
+    """How long a scene lasts and what that is made of, by the renderer's rule (reelforge.document.lengths)."""
+
+    seconds: float  # the scene's length in whole frames: the number the scene list shows
+    exact: bool  # the speech's length is known (spoken, recorded, or no speech needed)
+    fixed: bool
+    speech: float | None  # the narration's seconds (exact or estimated); None without narration
+    speech_exact: bool  # the narration's length is known (spoken, found in the cache, or a recording's)
+    pause: float  # the padding after the narration (auto scenes)
+    transition: float  # the transition into the next scene that an auto scene's length includes
+    transition_kind: str
+
+    def describe(self) -> str:
+        """One line that adds up, with the number the scene list shows: "4.20 s = speech 3.27 + pause 0.40 +
+        crossfade 0.50 into next + 0.03 (whole frames)"; an estimate is marked ~ and given to a tenth, as the list
+        gives it."""
+        if self.speech is None:
+            speech = "no narration"
+        else:
+            speech = f"speech {self.speech:.2f}" if self.speech_exact else f"speech ~{self.speech:.1f}"
+        if self.fixed:
+            return f"{self.seconds:.2f} s, fixed ({speech})"
+        parts = [speech, f"pause {self.pause:.2f}"]
+        if self.transition:
+            parts.append(f"{self.transition_kind.replace('_', ' ')} {self.transition:.2f} into next")
+        if not self.exact:
+            return f"~{self.seconds:.1f} s = " + " + ".join(parts) + " · speech estimated: t speaks it"
+        rest = round(self.seconds, 2) - sum(round(part, 2) for part in (self.speech or 0, self.pause, self.transition))
+        if rest >= 0.005:
+            parts.append(f"{rest:.2f} (whole frames)")
+        return f"{self.seconds:.2f} s = " + " + ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -103,7 +154,9 @@ class EditorState:
 
     project: Project
     disk: DiskStamp | None = None
-    speech: dict[str, SpeechLength] = field(default_factory=dict)
+    speech: dict[tuple[str, VoiceKey], Fraction] = field(default_factory=dict)  # (text, voice) -> exact seconds
+    spoken: set[str] = field(default_factory=set)  # scenes spoken in this session (a later edit makes them stale)
+    recorded: dict[str, RecordedLength] = field(default_factory=dict)
     speaking: set[str] = field(default_factory=set)
     drafts: dict[str, SceneDraft] = field(default_factory=dict)
     draft_errors: dict[str, str] = field(default_factory=dict)
@@ -173,16 +226,19 @@ class EditorState:
 
     # --- durations and speech ---------------------------------------------------------------------------
 
-    def voice_key(self) -> tuple[str, str, float]:
+    def voice_key(self) -> VoiceKey:
         voice = self.document.voice
         return (voice.engine, voice.voice_id, voice.speed)
 
     def spoken_seconds(self, scene: Scene) -> Fraction | None:
-        """The exact length of the scene's speech when it was spoken for its current text and voice."""
-        record = self.speech.get(scene.id)
-        if record is None or scene.narration is None or scene.narration.text != record.text:
+        """The exact length of the scene's speech: spoken for its current text and voice, or its recording's."""
+        narration = scene.narration
+        if narration is None:
             return None
-        return record.seconds if record.voice == self.voice_key() else None
+        if narration.audio is not None:
+            recorded = self.recorded.get(scene.id)
+            return recorded.seconds if recorded is not None and recorded.source == source_key(scene) else None
+        return self.speech.get((narration.text or "", self.voice_key()))
 
     def known_speech(self) -> dict[int, Fraction]:
         """The exact speech lengths known now, by scene index."""
@@ -198,14 +254,27 @@ class EditorState:
         return estimate_scenes(self.document, self.known_speech())
 
     def is_exact(self, scene: Scene) -> bool:
-        narrated = scene.narration is not None and scene.narration.text is not None
-        return scene.duration != "auto" or not narrated or self.spoken_seconds(scene) is not None
+        return scene.duration != "auto" or scene.narration is None or self.spoken_seconds(scene) is not None
 
     def total_seconds(self) -> tuple[float, bool]:
-        """The video's length as the render will make it, and whether it is exact (every narrated 'auto' scene
-        spoken)."""
+        """The video's length as the render will make it, and whether it is exact (every narrated 'auto' scene's
+        speech known)."""
         document = self.document
         return document_seconds(document, self.known_speech()), all(self.is_exact(scene) for scene in document.scenes)
+
+    def scene_length(self, scene_id: str) -> SceneLength:
+        """The scene's length as the list shows it, and what it is made of."""
+        index = self.index_of(scene_id)
+        scene = self.document.scenes[index]
+        last = index == len(self.document.scenes) - 1
+        spoken = self.spoken_seconds(scene)
+        speech = spoken if spoken is not None else estimated_speech(scene, self.document.voice.speed)
+        out = has_transition_out(scene, last)
+        return SceneLength(
+            seconds=self.estimates()[index].seconds, exact=self.is_exact(scene), fixed=scene.duration != "auto",
+            speech=None if speech is None else float(speech), speech_exact=spoken is not None, pause=scene.padding,
+            transition=scene.transition.duration if out and scene.transition else 0.0,
+            transition_kind=scene.transition.type if out and scene.transition else "cut")
 
     def speech_state(self, scene: Scene) -> str:
         if scene.id in self.speaking:
@@ -216,23 +285,54 @@ class EditorState:
             return "recorded"
         if self.spoken_seconds(scene) is not None:
             return "fresh"
-        if scene.id in self.speech or tts(scene.id) in self.project.stale:
+        if scene.id in self.spoken:  # spoken (here, or found in the cache) before its narration changed
             return "stale"
         return "none"
 
-    def speech_request(self, scene_id: str) -> tuple[str, Any]:
-        """What to speak for a scene (its text and the document's voice); EditError when it has no narration text."""
+    def speech_request(self, scene_id: str) -> SpeechRequest:
+        """What `t` does for a scene: speak its text, or hear its recording; EditError when it has no narration."""
         scene = self.scene(scene_id)
-        if scene is None or scene.narration is None or scene.narration.text is None:
-            raise EditError(f"scene {scene_id!r} has no narration text to speak")
-        return scene.narration.text, self.document.voice
+        if scene is None or scene.narration is None:
+            raise EditError(f"scene {scene_id!r} has no narration: give it text to speak or a recording")
+        narration = scene.narration
+        if narration.audio is not None:
+            return SpeechRequest(scene_id, "recording", index=self.index_of(scene_id), document=self.document,
+                                 source=source_key(scene), has_transcript=bool((narration.transcript or "").split()))
+        return SpeechRequest(scene_id, "text", text=narration.text or "", voice=self.document.voice)
 
     def record_speech(self, scene_id: str, text: str, voice: Any, seconds: Fraction) -> None:
-        """Remember a speech's length; when it matches the scene's current narration, its TTS is fresh."""
-        self.speech[scene_id] = SpeechLength(text, (voice.engine, voice.voice_id, voice.speed), seconds)
+        """Remember a speech's length (for any scene that says `text` with `voice`, undo and redo included); when
+        it matches the scene's current narration, its TTS is fresh."""
+        self.speech[(text, (voice.engine, voice.voice_id, voice.speed))] = seconds
+        self.spoken.add(scene_id)
         scene = self.scene(scene_id)
         if scene is not None and self.spoken_seconds(scene) is not None:
             self.project.mark_fresh(tts(scene_id))
+
+    def record_recording(self, scene_id: str, source: str, seconds: Fraction) -> None:
+        """Remember a recording's exact length (for the recording `source` names)."""
+        self.recorded[scene_id] = RecordedLength(source, seconds)
+        scene = self.scene(scene_id)
+        if scene is not None and self.spoken_seconds(scene) is not None:
+            self.project.mark_fresh(tts(scene_id))
+
+    def unknown_lengths(self) -> tuple[list[tuple[str, str]], bool]:
+        """What the cache may know: (scene id, text) of every text narration whose length is not known yet, and
+        whether some recording's length is not known yet."""
+        texts, recordings = [], False
+        for scene in self.document.scenes:
+            if scene.narration is None or scene.id in self.speaking or self.spoken_seconds(scene) is not None:
+                continue
+            if scene.narration.audio is not None:
+                recordings = True
+            else:
+                texts.append((scene.id, scene.narration.text or ""))
+        return texts, recordings
+
+    def recording_sources(self) -> dict[int, tuple[str, str]]:
+        """Scene index → (scene id, source key) of every recorded narration."""
+        return {index: (scene.id, source_key(scene)) for index, scene in enumerate(self.document.scenes)
+                if scene.narration is not None and scene.narration.audio is not None}
 
     # --- the list and the problems ----------------------------------------------------------------------
 
@@ -401,6 +501,12 @@ class EditorState:
         return data, seconds * 0.6
 
 
+def source_key(scene: Scene) -> str:
+    """The recording a scene's narration names, as a key: its source's wire form."""
+    audio = scene.narration.audio if scene.narration is not None else None
+    return json.dumps(audio.to_json_dict(), sort_keys=True) if audio is not None else ""
+
+
 def _same_file(first: Path, second: Path) -> bool:
     try:
         return first.stat().st_size == second.stat().st_size and first.read_bytes() == second.read_bytes()
@@ -409,6 +515,7 @@ def _same_file(first: Path, second: Path) -> bool:
 
 
 __all__ = [
-    "AUTOSAVE_SUFFIX", "DiskChanged", "DiskStamp", "DocumentError", "EditorState", "SceneDraft", "SceneRow",
-    "SpeechLength", "autosave_path", "autosave_to_offer",
+    "AUDIO_SUFFIXES", "AUTOSAVE_SUFFIX", "DiskChanged", "DiskStamp", "DocumentError", "EditorState", "RecordedLength", "SceneDraft",
+    "SceneLength", "SceneRow", "SpeechRequest", "audio_files", "autosave_path", "autosave_to_offer",
+    "source_key",
 ]

@@ -40,6 +40,8 @@ def create_app(settings: ServiceSettings, *, engine: Engine | None = None, port_
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if start_engine:
             engine.start()
+        for hook in getattr(app.state, "on_start", []):  # what a compatibility router resumes after a restart
+            hook(app)
         if port_file is not None:
             from reelforge.fileio import write_atomic
 
@@ -58,6 +60,12 @@ def create_app(settings: ServiceSettings, *, engine: Engine | None = None, port_
     errors.install(app)
     docs.install(app)
     app.include_router(v1.router, tags=["renders"])
+    # The share page and the hosted services' contracts (issue 15): one router module each, all on this engine.
+    from reelforge_api import share
+    from reelforge_api.compat import install_all
+
+    share.install(app)
+    install_all(app)
 
     @app.get("/health", tags=["service"], summary="Health (no key needed)")
     def health() -> JSONResponse:
@@ -80,7 +88,7 @@ def _security_schemes(app: FastAPI) -> None:
         components["securitySchemes"] = {"bearer": bearer.model.model_dump(mode="json", by_alias=True, exclude_none=True),
                                          "apiKey": header.model.model_dump(mode="json", by_alias=True, exclude_none=True)}
         for path, operations in schema.get("paths", {}).items():
-            if path.startswith("/v1/"):
+            if path.startswith("/v1/") or path.startswith("/compat/"):
                 for operation in operations.values():
                     operation["security"] = [{"bearer": []}, {"apiKey": []}]
         app.openapi_schema = schema

@@ -4,7 +4,7 @@ never a traceback or a server path."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,8 +24,12 @@ STATUS_OF: list[tuple[type[service_errors.ServiceError], int]] = [
     (service_errors.Invalid, 422),
     (service_errors.RateLimited, 429),
     (service_errors.Unavailable, 503),
+    (service_errors.PaymentRequired, 402),
+    (service_errors.UpstreamFailed, 502),
 ]
-CODE_OF_STATUS = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
+CODE_OF_STATUS = {400: "bad_request", 401: "unauthorized", 402: "payment_required", 404: "not_found",
+                  405: "method_not_allowed", 409: "conflict", 410: "gone", 502: "upstream_failed",
+                  503: "unavailable",
                   413: "too_large", 415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited",
                   500: "internal_error"}
 
@@ -50,8 +54,27 @@ def request_id(request: Request) -> str | None:
     return context.get("request_id") if context else None
 
 
+class EnvelopeMaker(Protocol):
+    def __call__(self, request: Request, status: int, code: str, message: str, details: dict[str, Any],
+                 headers: dict[str, str] | None) -> JSONResponse:
+        ...
+
+
+ENVELOPES: list[tuple[str, EnvelopeMaker]] = []  # (path prefix, maker): each compatibility API's own error shape
+
+
+def register_envelope(prefix: str, maker: EnvelopeMaker) -> None:
+    """Errors of requests under `prefix` (e.g. /compat/tikvod/) are answered by `maker` in that API's shape."""
+    ENVELOPES[:] = [(p, m) for p, m in ENVELOPES if p != prefix] + [(prefix, maker)]
+    ENVELOPES.sort(key=lambda item: -len(item[0]))
+
+
 def envelope(request: Request, status: int, code: str, message: str, details: dict[str, Any] | None = None,
              headers: dict[str, str] | None = None) -> JSONResponse:
+    path = request.url.path
+    for prefix, maker in ENVELOPES:
+        if path.startswith(prefix):
+            return maker(request, status, code, message, details or {}, headers)
     body = {"error": {"code": code, "message": message, "requestId": request_id(request), "details": details or {}}}
     return JSONResponse(body, status_code=status, headers=headers)
 

@@ -258,6 +258,19 @@ def render_events(render_id: str, key: ApiKey = Depends(api_key), engine: Engine
     return JSONResponse({"object": "list", "data": events})
 
 
+@router.get("/renders/{render_id}/share", summary="A share-page link for a render", responses=ERRORS)
+async def share_link(render_id: str, request: Request, key: ApiKey = Depends(api_key),
+                     engine: Engine = Depends(get_engine)) -> JSONResponse:
+    """A link to the render's share page (no key needed to open it; it expires with the download links), at any
+    state: the page follows the render and shows the video once it is done."""
+    job = engine.get(key, render_id)
+    _, expires = engine.signed_query(job.id)
+    from reelforge.service.jobs import iso
+
+    return JSONResponse({"shareUrl": f"{_base(request, engine).rstrip('/')}/share/{engine.share_token(job.id, expires)}",
+                         "expiresAt": iso(expires)})
+
+
 def _owned_or_signed(engine: Engine, render_id: str, key: ApiKey | None, expires: int | None,
                      signature: str | None):
     if signature is not None and expires is not None:

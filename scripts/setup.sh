@@ -8,6 +8,7 @@ APT_PACKAGES=(libcairo2-dev libpango1.0-dev pkg-config)   # manim builds pycairo
 APT_PACKAGES+=(melt)   # the MLT engine (Kdenlive's renderer): the interchange tests render .mlt/.kdenlive exports with it
 APT_PACKAGES+=(espeak-ng)   # a second, non-piper voice for the speech recognition tests and benchmark
 APT_PACKAGES+=(ffmpeg)   # ffprobe: the service tests check downloads with it
+APT_PACKAGES+=(chromium chromium-driver)   # the share page is tested in a real browser (selenium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -391,6 +391,28 @@ def test_set_voice(project: Project) -> None:
     assert project.document.voice.speed == 1.1
 
 
+def test_set_output(project: Project) -> None:
+    project.apply(edit.set_output(aspect_ratio="16:9", fps=25))
+    assert project.document.output.to_json_dict() == {"aspectRatio": "16:9", "fps": 25}
+    with pytest.raises(EditError, match=_literal("output.fps")):
+        project.apply(edit.set_output(fps=5))
+    project.undo()
+    assert project.document.output.to_json_dict() == {}
+
+
+def test_combined_edits_are_one_undo_step_and_refused_together(project: Project) -> None:
+    before = project.document
+    project.apply(edit.combined("change the settings", [edit.set_captions(position="top"), edit.set_voice(speed=1.2),
+                                                        edit.set_music(None)]))
+    assert (project.document.captions.position, project.document.voice.speed, project.document.music) == (
+        "top", 1.2, None)
+    project.undo()
+    assert_same(project.document, before)
+    with pytest.raises(EditError, match=_literal("voice.speed")):
+        project.apply(edit.combined("change the settings", [edit.set_captions(position="top"), edit.set_voice(speed=9)]))
+    assert_same(project.document, before)
+
+
 # --- sync durations -----------------------------------------------------------------------------------------
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import math
 import os
@@ -11,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,23 +20,33 @@ from PIL import Image  # noqa: E402
 from textual.geometry import Size  # noqa: E402
 from textual.widgets import Input, Label, OptionList, Select, TabbedContent  # noqa: E402
 
-from editor_tui.app import EditorApp  # noqa: E402
-from editor_tui.screens.captions import CaptionsScreen  # noqa: E402
+from editor_pilot import (  # noqa: E402,F401  (cache_dir is a fixture)
+    REPO,
+    SIZE,
+    cache_dir,
+    editor,
+    fresh_cache,
+    make_app,
+    run_async,
+    saved,
+    scene_ids,
+    select_scene,
+    settle,
+    wait_for,
+)
 from editor_tui.screens.confirm import ConfirmScreen  # noqa: E402
-from editor_tui.screens.editor import EditorScreen  # noqa: E402
-from editor_tui.screens.music import MusicScreen  # noqa: E402
+from editor_tui.screens.editor import EDITOR_COMMANDS, EditorScreen  # noqa: E402
 from editor_tui.screens.new_project import NewProjectScreen  # noqa: E402
 from editor_tui.screens.preview import PreviewScreen  # noqa: E402
+from editor_tui.screens.quit import QuitScreen  # noqa: E402
 from editor_tui.screens.recovery import RecoveryScreen  # noqa: E402
 from editor_tui.screens.render import RenderScreen  # noqa: E402
+from editor_tui.screens.settings import SettingsScreen  # noqa: E402
 from editor_tui.screens.visual_picker import VisualPicker  # noqa: E402
 from editor_tui.state import autosave_path  # noqa: E402
 from editor_tui.widgets.preview import HalfBlockImage, graphics_protocol, halfblock_strips  # noqa: E402
-from editor_tui.widgets.scene_list import SceneList  # noqa: E402
 from reelforge.cards.registry import card_names  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-SIZE = (120, 36)
 BUILTIN_CARD_LABELS = ["title", "list item", "quiz", "stat", "quote", "end"]
 
 PROJECT = {
@@ -56,72 +63,11 @@ PROJECT = {
 }
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory) -> Path:
-    """One REELFORGE_CACHE for the module, so each narration is spoken once."""
-    folder = tmp_path_factory.mktemp("cache")
-    previous = os.environ.get("REELFORGE_CACHE")
-    os.environ["REELFORGE_CACHE"] = str(folder)
-    yield folder
-    if previous is None:
-        os.environ.pop("REELFORGE_CACHE", None)
-    else:
-        os.environ["REELFORGE_CACHE"] = previous
-
-
 @pytest.fixture
 def project_file(tmp_path: Path, cache_dir: Path) -> Path:
     path = tmp_path / "video.json"
     path.write_text(json.dumps(PROJECT, indent=2) + "\n", encoding="utf-8")
     return path
-
-
-def run_async(test):
-    """Run an async test body with asyncio (the project has no pytest async plugin); fixtures work as usual."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-
-    return run
-
-
-def make_app(path: Path, **options) -> EditorApp:
-    """The app factory: a real editor on `path`, with autosave and disk polls fast enough for tests."""
-    options.setdefault("autosave_seconds", 0.2)
-    options.setdefault("disk_poll_seconds", 0.2)
-    return EditorApp(path, **options)
-
-
-def saved(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def scene_ids(data: dict) -> list[str]:
-    return [scene["id"] for scene in data["scenes"]]
-
-
-def editor(app: EditorApp) -> EditorScreen:
-    screen = next(screen for screen in app.screen_stack if isinstance(screen, EditorScreen))
-    return screen
-
-
-async def wait_for(pilot, condition, timeout: float = 60.0, what: str = "condition") -> None:
-    """Let the app run until `condition()` holds (workers post back by message)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
-
-
-async def select_scene(pilot, app: EditorApp, scene_id: str) -> None:
-    table = app.screen.query_one(SceneList)
-    table.focus()
-    index = [scene.id for scene in app.state.document.scenes].index(scene_id)
-    table.move_cursor(row=index)
-    await pilot.pause()
-    assert editor(app).selected_id == scene_id
 
 
 # --- the core never imports Textual ---------------------------------------------------------------------
@@ -204,14 +150,13 @@ async def test_invalid_input_is_kept_and_reported_without_blocking(project_file:
         app.screen.query_one("#duration-mode", Select).value = "fixed"
         seconds = app.screen.query_one("#seconds", Input)
         seconds.value = "abc"
-        await pilot.pause(0.6)
-        assert "middle" in app.state.draft_errors
+        await wait_for(pilot, lambda: "middle" in app.state.draft_errors, what="the form to take the input")
         assert any("not a number" in problem.message for problem in app.state.problems())
         await select_scene(pilot, app, "intro")
         await select_scene(pilot, app, "middle")
         assert app.screen.query_one("#seconds", Input).value == "abc", "what the user typed is kept"
         app.screen.query_one("#seconds", Input).value = "4.5"
-        await pilot.pause(0.6)
+        await wait_for(pilot, lambda: app.state.scene("middle").duration == 4.5, what="the form to commit")
         await pilot.press("ctrl+s")
         assert saved(project_file)["scenes"][1]["duration"] == 4.5
         assert not app.state.draft_errors
@@ -240,8 +185,8 @@ async def test_tts_regenerates_speech_in_a_worker_with_the_exact_duration(projec
         assert ("tts", "middle") not in {tuple(marker) for marker in app.state.project.stale}
         # an edit of the narration makes it stale again
         app.screen.query_one("#narration").load_text("Waves roll in, slowly.")
-        await pilot.pause(0.6)
-        assert app.state.speech_state(app.state.scene("middle")) == "stale"
+        await wait_for(pilot, lambda: app.state.speech_state(app.state.scene("middle")) == "stale",
+                       what="the edit to make the speech stale")
 
 
 @run_async
@@ -455,7 +400,7 @@ async def test_music_and_captions(project_file: Path):
     app = make_app(project_file)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("m")
-        assert isinstance(app.screen, MusicScreen)
+        assert isinstance(app.screen, SettingsScreen) and app.focused.id == "music-source"
         app.screen.query_one("#music-source", Select).value = "upbeat"
         app.screen.query_one("#music-volume", Input).value = "0.4"
         await pilot.pause()
@@ -464,7 +409,7 @@ async def test_music_and_captions(project_file: Path):
         await pilot.press("ctrl+s")
         assert saved(project_file)["music"] == {"mood": "upbeat", "volume": 0.4, "ducking": True}
         await pilot.press("c")
-        assert isinstance(app.screen, CaptionsScreen)
+        assert isinstance(app.screen, SettingsScreen) and app.focused.id == "captions-enabled"
         app.screen.query_one("#captions-style", Select).value = "karaoke_neon"
         app.screen.query_one("#captions-position", Select).value = "top"
         await pilot.pause()
@@ -601,13 +546,48 @@ async def test_quit_with_unsaved_changes_asks_first(project_file: Path):
     app = make_app(project_file)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a", "q")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
+        assert isinstance(app.screen, QuitScreen)
+        await pilot.press("escape")
         assert isinstance(app.screen, EditorScreen) and app.is_running
-        await pilot.press("q", "y")
+        await pilot.press("q", "d")
         await pilot.pause()
     assert app.return_value == 0
     assert scene_ids(saved(project_file)) == ["intro", "middle", "outro"], "quitting without saving saves nothing"
+
+
+@run_async
+async def test_save_and_quit(project_file: Path):
+    app = make_app(project_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a", "q")
+        assert isinstance(app.screen, QuitScreen)
+        assert str(app.screen.query_one("#save").label) == "Save and quit (s)"
+        assert app.focused.id == "save", "saving is what enter does"
+        await pilot.press("enter")
+        await pilot.pause()
+    assert not app.is_running and app.return_value == 0
+    assert scene_ids(saved(project_file)) == ["intro", "scene", "middle", "outro"]
+    assert not autosave_path(project_file).exists()
+
+
+@run_async
+async def test_save_and_quit_of_a_read_only_file_asks_where_then_quits(project_file: Path, tmp_path: Path):
+    from editor_tui.screens.save_as import SaveAsScreen
+
+    app = make_app(project_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        project_file.chmod(0o444)
+        try:
+            await pilot.press("q", "s")
+            await pilot.pause()
+            assert isinstance(app.screen, SaveAsScreen), "a read-only project is refused, even for root"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert not app.is_running
+        finally:
+            project_file.chmod(0o644)
+    assert scene_ids(saved(tmp_path / "video-copy.json")) == ["intro", "scene", "middle", "outro"]
 
 
 @run_async
@@ -705,10 +685,13 @@ async def test_every_action_is_in_the_command_palette(project_file: Path):
         await select_scene(pilot, app, "middle")
         provider = EditorCommands(app.screen)
         names = [name for name, _, _ in provider._commands()]  # noqa: SLF001
-        assert len(names) == len(EditorScreen.BINDINGS)
+        assert len(names) == len(EDITOR_COMMANDS)
         hits = [hit async for hit in provider.search("duplicate")]
         assert hits and hits[0].help == "Duplicate (^d)"
-        hits[0].command()
+        hits = [hit async for hit in provider.search("speak the narration")]
+        assert hits[0].help == "Speech (t · ^t)", "the list's key, then the form's"
+        duplicate = [hit async for hit in provider.search("duplicate")][0]
+        duplicate.command()
         await pilot.pause()
         assert [scene.id for scene in app.state.document.scenes] == ["intro", "middle", "middle-2", "outro"]
 
@@ -737,7 +720,7 @@ async def test_bindings_are_remappable_by_id(project_file: Path):
         from editor_tui.commands import EditorCommands
 
         hits = [hit async for hit in EditorCommands(app.screen).search("add a scene")]
-        assert hits[0].help == "Add (n)", "the palette shows the remapped key"
+        assert hits[0].help == "Add (n · ^n)", "the palette shows the remapped key"
 
 
 # --- snapshots ----------------------------------------------------------------------------------------------
@@ -749,15 +732,19 @@ def demo_project(tmp_path: Path, cache_dir: Path) -> Path:
     return tmp_path / "demo.json"
 
 
-def test_snapshot_main_screen(snap_compare, demo_project: Path):
-    assert snap_compare(make_app(demo_project), terminal_size=SIZE, press=["down"])
+def test_snapshot_main_screen(snap_compare, demo_project: Path, fresh_cache: Path):
+    async def down(pilot) -> None:
+        await pilot.press("down")
+        await settle(pilot)
+
+    assert snap_compare(make_app(demo_project), terminal_size=SIZE, run_before=down)
 
 
-def test_snapshot_main_screen_small(snap_compare, demo_project: Path):
-    assert snap_compare(make_app(demo_project), terminal_size=(80, 24))
+def test_snapshot_main_screen_small(snap_compare, demo_project: Path, fresh_cache: Path):
+    assert snap_compare(make_app(demo_project), terminal_size=(80, 24), run_before=settle)
 
 
-def test_snapshot_visual_picker(snap_compare, demo_project: Path):
+def test_snapshot_visual_picker(snap_compare, demo_project: Path, fresh_cache: Path):
     async def open_cards(pilot) -> None:
         await pilot.press("v")
         pilot.app.screen.query_one(TabbedContent).active = "card"
@@ -766,7 +753,7 @@ def test_snapshot_visual_picker(snap_compare, demo_project: Path):
     assert snap_compare(make_app(demo_project), terminal_size=SIZE, run_before=open_cards)
 
 
-def test_snapshot_render_progress(snap_compare, demo_project: Path):
+def test_snapshot_render_progress(snap_compare, demo_project: Path, fresh_cache: Path):
     from editor_tui.messages import RenderProgress
 
     async def show_progress(pilot) -> None:

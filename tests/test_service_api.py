@@ -15,11 +15,11 @@ pytest.importorskip("fastapi")
 pytest.importorskip("av")
 
 from fastapi.testclient import TestClient  # noqa: E402
-from service_tools import color_document, multipart, upload_document  # noqa: E402
 
 from mediatools import make_test_image  # noqa: E402
 from reelforge.service import ServiceSettings  # noqa: E402
 from reelforge_api import create_app  # noqa: E402
+from service_tools import color_document, multipart, upload_document  # noqa: E402
 
 
 class Api:

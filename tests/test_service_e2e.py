@@ -21,6 +21,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 pytest.importorskip("av")
 
+from mediatools import make_test_image, probe, video_frames  # noqa: E402
 from service_tools import (  # noqa: E402
     cli,
     color_document,
@@ -32,8 +33,6 @@ from service_tools import (  # noqa: E402
     upload_document,
     verify_signature,
 )
-
-from mediatools import make_test_image, probe, video_frames  # noqa: E402
 
 NARRATION = "Boats sail home at dusk."
 

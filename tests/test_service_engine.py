@@ -11,7 +11,6 @@ from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
-from service_tools import color_document, upload_document
 
 from conftest import run_cli
 from reelforge.errors import DocumentError, Problem
@@ -23,6 +22,7 @@ from reelforge.service.errors import Conflict, Unavailable
 from reelforge.service.executor import Executor, RenderTask
 from reelforge.service.limits import RateLimiter
 from reelforge.service.uploads import sniff
+from service_tools import color_document, upload_document
 
 
 class HeldExecutor(Executor):

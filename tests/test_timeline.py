@@ -124,3 +124,77 @@ def test_resolve_and_compile_use_the_same_rule(tmp_path: Path):
     timeline = compile_timeline(resolve_document(loaded, Workspace(tmp_path)))
     assert [layer.range.duration for layer in timeline.scenes] == [round(e.seconds * 30) for e in estimate_scenes(loaded.document)]
     assert timeline.frames == round(document_seconds(loaded.document) * 30) == 300
+
+
+# --- caption lines: a minimum time on screen per style ---------------------------------------------------
+
+
+def timed(*spoken: tuple[str, float, float]):
+    from reelforge.speech import WordTiming
+
+    return [WordTiming(text, Fraction(str(start)), Fraction(str(end))) for text, start, end in spoken]
+
+
+def lines(groups) -> list[tuple[str, float, float]]:
+    return [(group.text, float(group.start), float(group.end)) for group in groups]
+
+
+FAST_START = timed(("The", 0, 0.1), ("sea", 0.12, 0.25), ("is", 0.27, 0.4), ("wide", 0.42, 0.8),
+                   ("and", 0.82, 1.1), ("deep.", 1.12, 1.5))
+
+
+def test_a_caption_line_spoken_faster_than_the_minimum_takes_in_the_next_line_of_its_sentence():
+    from reelforge.timeline.captions import group_words
+
+    # Without a minimum, "The sea" shows for 0.27 s (it goes when "is" starts): the flash the minimum prevents.
+    assert lines(group_words(FAST_START, 2, Fraction(10))) == [
+        ("The sea", 0.0, 0.27), ("is wide", 0.27, 0.82), ("and deep.", 0.82, 1.75)]
+    assert lines(group_words(FAST_START, 2, Fraction(10), Fraction(1, 2))) == [
+        ("The sea is wide", 0.0, 0.82), ("and deep.", 0.82, 1.75)]
+
+
+def test_a_short_line_at_a_sentence_end_joins_the_line_before_it():
+    from reelforge.timeline.captions import group_words
+
+    words = timed(("Go", 0, 0.4), ("now", 0.45, 0.9), ("fast.", 0.92, 1.0), ("Then", 1.02, 1.5), ("rest.", 1.55, 2.0))
+    assert lines(group_words(words, 2, Fraction(10), Fraction(1, 2))) == [
+        ("Go now fast.", 0.0, 1.02), ("Then rest.", 1.02, 2.25)]
+
+
+def test_a_one_word_sentence_cannot_merge_so_it_stays_the_minimum_before_a_pause():
+    from reelforge.timeline.captions import group_words
+
+    words = timed(("Yes.", 0, 0.2), ("Then", 1.5, 1.9), ("more.", 1.95, 2.4))
+    assert lines(group_words(words, 2, Fraction(10), Fraction(1, 2))) == [
+        ("Yes.", 0.0, 0.5), ("Then more.", 1.5, 2.65)]
+    # ... but never past the next line, which starts 0.3 s later here.
+    words = timed(("Yes.", 0, 0.2), ("Then", 0.3, 0.6), ("more.", 0.65, 1.4))
+    assert lines(group_words(words, 2, Fraction(10), Fraction(1, 2)))[0] == ("Yes.", 0.0, 0.3)
+
+
+def test_a_merged_line_holds_at_most_twice_the_styles_words():
+    from reelforge.timeline.captions import group_words
+
+    words = timed(*[(f"w{n}", n / 10, n / 10 + 0.08) for n in range(8)])
+    assert [group.text for group in group_words(words, 2, Fraction(10), Fraction(1, 2))] == [
+        "w0 w1 w2 w3", "w4 w5 w6 w7"]
+
+
+def test_karaoke_cues_are_never_shorter_than_half_a_second_where_a_merge_is_possible():
+    from reelforge.model import Captions
+    from reelforge.timeline.captions import scene_captions
+
+    rate = Rate.of(FPS)
+    karaoke = Captions(style="karaoke_neon")
+    assert karaoke.min_cue_seconds() == 0.5
+    assert Captions(style="bold_pop").min_cue_seconds() == 0.75
+    assert Captions(style="minimal_white").min_cue_seconds() == 1.0
+    assert Captions(style="bold_pop", words_per_line=6).min_cue_seconds() == 1.5
+    _events, cues = scene_captions(tuple(FAST_START), karaoke, rate, 0, 60, "scene")
+    assert [(cue.text, cue.range.start, cue.range.duration) for cue in cues] == [
+        ("The sea is wide", 0, 25), ("and deep.", 25, 28)]
+    assert min(cue.range.duration for cue in cues) >= 15  # 0.5 s at 30 fps
+    _events, plain = scene_captions(tuple(FAST_START), Captions(style="minimal_white", words_per_line=2), rate, 0,
+                                    60, "scene")
+    assert Captions(style="minimal_white", words_per_line=2).min_cue_seconds() == 0.5  # 1 s for 4 words: 1/4 s a word
+    assert [cue.text for cue in plain] == ["The sea is wide", "and deep."]

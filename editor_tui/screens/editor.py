@@ -1,7 +1,13 @@
-"""The main screen: header, scene list, scene form, problems, footer; every editing key and what it does."""
+"""The main screen: header, scene list, scene form, problems, footer; every editing action and what it does.
+
+Keys follow the focus: on the scene list one letter does it (t speaks, v picks a visual); in the form, where typing
+takes the letters, a ctrl chord does (ctrl+t, ctrl+o); the footer shows the keys that apply where the focus is.
+Saving, undo and redo, rendering and escape (back to the list) work everywhere."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,10 +17,17 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer
+from textual.widgets import Button, Footer, Input
 
-from editor_tui.messages import AutosaveWritten, PreviewReady, RenderFinished, TtsFinished
-from editor_tui.state import DiskChanged, EditorState
+from editor_tui.messages import (
+    AutosaveWritten,
+    LengthsFound,
+    PreviewReady,
+    RecordingHeard,
+    RenderFinished,
+    TtsFinished,
+)
+from editor_tui.state import DiskChanged, EditorState, SpeechRequest, audio_files
 from editor_tui.widgets.header import ProjectHeader, clock
 from editor_tui.widgets.problems import ProblemsPanel
 from editor_tui.widgets.scene_form import FormError, SceneForm
@@ -25,8 +38,9 @@ from reelforge.fileio import WriteError
 
 if TYPE_CHECKING:
     from editor_tui.app import EditorApp
-    from editor_tui.screens.music import MusicChoice
     from editor_tui.screens.preview import PreviewScreen
+    from editor_tui.screens.quit import QuitChoice
+    from editor_tui.screens.settings import SettingsChoice
 
 # The dialogs are imported when first opened: the editor opens faster (see bench/editor_open.py).
 
@@ -34,29 +48,55 @@ FORM_COMMIT_SECONDS = 0.4
 """How long typing pauses before the form's content becomes an edit (and an undo step)."""
 
 
-def _binding(key: str, action: str, label: str, help_text: str, *, show: bool = True) -> Binding:
-    return Binding(key, action, label, show=show, tooltip=help_text, id=f"editor.{action}")
+def _binding(key: str, action: str, label: str, help_text: str, *, show: bool = True,
+             priority: bool = False) -> Binding:
+    return Binding(key, action, label, show=show, tooltip=help_text, id=f"editor.{action}", priority=priority)
 
 
-# The footer shows the keys that fit in 80 columns; the command palette (ctrl+p) lists every one.
+# What works wherever the focus is on the editor screen. The scene list's letters are on SceneList, the form's
+# chords on SceneForm; EDITOR_COMMANDS names every action for the command palette.
 EDITOR_BINDINGS = [
-    _binding("a", "add_scene", "Add", "Add a scene after the selected one"),
-    _binding("d", "delete_scene", "Delete", "Delete the selected scene", show=False),
-    _binding("shift+up", "move_up", "Move up", "Move the selected scene up", show=False),
-    _binding("shift+down", "move_down", "Move down", "Move the selected scene down", show=False),
-    _binding("ctrl+d", "duplicate_scene", "Duplicate", "Duplicate the selected scene", show=False),
-    _binding("s", "split_scene", "Split", "Split the scene's narration at the sentence nearest the cursor"),
-    _binding("t", "speak", "TTS", "Regenerate the selected scene's speech (exact duration)"),
-    _binding("v", "pick_visual", "Visual", "Pick the selected scene's visual: a file, color, gradient or card"),
-    _binding("m", "music", "Music", "Background music: mood preset or file, volume, ducking", show=False),
-    _binding("c", "captions", "Captions", "Caption style, position and words per line", show=False),
-    _binding("p", "preview", "Preview", "Preview the selected scene as a still frame"),
     _binding("ctrl+s", "save", "Save", "Save the project (atomically, keeping a backup)"),
-    _binding("ctrl+z", "undo", "Undo", "Undo the last edit", show=False),
-    _binding("ctrl+y", "redo", "Redo", "Redo the last undone edit", show=False),
-    _binding("ctrl+r", "render", "Render", "Render the video (escape cancels)"),
-    _binding("q", "quit_editor", "Quit", "Quit, asking first when there are unsaved changes"),
+    _binding("ctrl+z", "undo", "Undo", "Undo the last edit", show=False, priority=True),
+    _binding("ctrl+y", "redo", "Redo", "Redo the last undone edit", show=False, priority=True),
+    _binding("ctrl+d", "duplicate_scene", "Duplicate", "Duplicate the selected scene", show=False),
+    _binding("ctrl+r", "render", "Render", "Render the video (escape cancels)", show=False),
     _binding("escape", "focus_list", "Scenes", "Go back to the scene list", show=False),
+]
+
+
+@dataclass(frozen=True)
+class EditorCommand:
+    """One editing action for the command palette: its name, what it does, and the binding ids that run it."""
+
+    action: str
+    name: str
+    help: str
+    binding_ids: tuple[str, ...]
+
+
+EDITOR_COMMANDS = [
+    EditorCommand("add_scene", "Add", "Add a scene after the selected one", ("editor.add_scene", "editor.form.add_scene")),
+    EditorCommand("delete_scene", "Delete", "Delete the selected scene", ("editor.delete_scene",)),
+    EditorCommand("move_up", "Move up", "Move the selected scene up", ("editor.move_up",)),
+    EditorCommand("move_down", "Move down", "Move the selected scene down", ("editor.move_down",)),
+    EditorCommand("duplicate_scene", "Duplicate", "Duplicate the selected scene", ("editor.duplicate_scene",)),
+    EditorCommand("split_scene", "Split", "Split the scene's narration at the sentence nearest the cursor",
+                  ("editor.split_scene", "editor.form.split_scene")),
+    EditorCommand("speak", "Speech", "Speak the narration again, or align the recording (exact length)",
+                  ("editor.speak", "editor.form.speak")),
+    EditorCommand("pick_visual", "Visual", "Pick the selected scene's visual: a file, color, gradient or card",
+                  ("editor.pick_visual", "editor.form.pick_visual")),
+    EditorCommand("captions", "Captions", "Settings: caption style, position, words a line", ("editor.captions",)),
+    EditorCommand("music", "Music", "Settings: background music, mood or file, volume, ducking", ("editor.music",)),
+    EditorCommand("settings", "Settings", "Captions, music, voice and output in one screen", ()),
+    EditorCommand("preview", "Preview", "Preview the selected scene as a still frame",
+                  ("editor.preview", "editor.form.preview")),
+    EditorCommand("save", "Save", "Save the project (atomically, keeping a backup)", ("editor.save",)),
+    EditorCommand("undo", "Undo", "Undo the last edit", ("editor.undo",)),
+    EditorCommand("redo", "Redo", "Redo the last undone edit", ("editor.redo",)),
+    EditorCommand("render", "Render", "Render the video (escape cancels)", ("editor.render",)),
+    EditorCommand("quit_editor", "Quit", "Quit, asking first when there are unsaved changes", ("editor.quit_editor",)),
 ]
 
 
@@ -73,6 +113,7 @@ class EditorScreen(Screen):
         self._autosave_timer: Timer | None = None
         self.disk_change_noticed = False
         self.last_render: RenderFinished | None = None
+        self._looked_up: set[tuple] = set()  # (scene id, text, voice) the cache did not know: not asked again
 
     @property
     def editor_app(self) -> "EditorApp":
@@ -103,7 +144,8 @@ class EditorScreen(Screen):
         self.load_form()
 
     def refresh_status(self) -> None:
-        """Header, scene list and problems; the form is left alone so typing is never disturbed."""
+        """Header, scene list, the form's length line and problems; the fields are left alone so typing is never
+        disturbed. Asks the cache for lengths it may know."""
         state = self.state
         document = state.document
         seconds, exact = state.total_seconds()
@@ -113,6 +155,9 @@ class EditorScreen(Screen):
             exact=exact, dirty=state.dirty, changed_on_disk=self.disk_change_noticed, file_name=state.path.name)
         self.query_one(SceneList).show(state.rows(), self.selected_id)
         self.query_one(ProblemsPanel).show(state.problems(), [scene.id for scene in document.scenes])
+        if self.selected_id is not None and state.scene(self.selected_id) is not None:
+            self.query_one(SceneForm).show_length(state.scene_length(self.selected_id).describe())
+        self.look_up_lengths()
 
     def load_form(self) -> None:
         scene = self.state.scene(self.selected_id) if self.selected_id else None
@@ -120,8 +165,9 @@ class EditorScreen(Screen):
         form.display = scene is not None
         if scene is not None:
             number = self.state.index_of(scene.id) + 1
-            form.load_scene(scene, self.state.drafts.get(scene.id))
+            form.load_scene(scene, self.state.drafts.get(scene.id), recordings=audio_files(self.state.assets_dir))
             form.border_title = f"Scene {number}: {scene.id}"
+            form.show_length(self.state.scene_length(scene.id).describe())
 
     def _keep_selection(self, fallback_index: int = 0) -> None:
         scenes = self.state.document.scenes
@@ -170,6 +216,26 @@ class EditorScreen(Screen):
     @on(Button.Pressed, "#pick-visual")
     def _pick_visual_button(self) -> None:
         self.action_pick_visual()
+
+    @on(SceneForm.ImportRecording)
+    def import_recording(self, message: SceneForm.ImportRecording) -> None:
+        """Copy a recording into the assets folder and choose it as the scene's narration."""
+        from editor_tui.state import AUDIO_SUFFIXES
+
+        if message.path.suffix.lower() not in AUDIO_SUFFIXES:
+            self.notify(f"{message.path.name}: not an audio file ({', '.join(sorted(AUDIO_SUFFIXES))})",
+                        title="Not imported", severity="error")
+            return
+        try:
+            name = self.state.import_asset(message.path)
+        except (ReelforgeError, OSError) as exc:
+            self.notify(str(exc), title="Not imported", severity="error")
+            return
+        form = self.query_one(SceneForm)
+        form.query_one("#recording-import", Input).value = ""
+        form.show_recordings(audio_files(self.state.assets_dir), name)
+        self.notify(f"imported {name} into {self.state.assets_dir.name}/", timeout=3)
+        self.commit_form()
 
     # --- edits ----------------------------------------------------------------------------------------
 
@@ -234,7 +300,13 @@ class EditorScreen(Screen):
         self.commit_form()
         scene = self.state.scene(self.selected_id)
         length = len(scene.narration.text or "") if scene and scene.narration else 0
-        self.run_edit(edit.split_scene(self.selected_id, min(max(offset, 0), length)))
+        if self.run_edit(edit.split_scene(self.selected_id, min(max(offset, 0), length))):
+            second = self.state.document.scenes[index + 1].id
+            self.notify(f"split into {self.selected_id!r} and {second!r}", timeout=4)
+
+    def action_edit_scene(self) -> None:
+        """enter on the list: into the form, at the narration."""
+        self.query_one("#narration").focus()
 
     def action_undo(self) -> None:
         self._history(self.state.undo, "undo")
@@ -274,28 +346,30 @@ class EditorScreen(Screen):
         self.app.push_screen(VisualPicker(self.state.assets_dir, self.state.import_asset, scene_number=index + 1,
                                           current=scene.visual if scene else None), chosen)
 
-    def action_music(self) -> None:
-        from editor_tui.screens.music import MusicScreen
+    def action_settings(self, section: str = "captions") -> None:
+        """The settings screen (captions, music, voice, output), opened at `section`."""
+        from editor_tui.screens.settings import SettingsScreen
+        from reelforge.speech.tts import list_voices
 
         self.commit_form()
+        try:
+            voices = [voice.voice_id for voice in list_voices(self.editor_app.workspace.voices)]
+        except (ReelforgeError, OSError):
+            voices = []
 
-        def chosen(choice: "MusicChoice | None") -> None:
-            if choice is not None:
-                self.run_edit(edit.set_music(choice.music))
+        def chosen(choice: "SettingsChoice | None") -> None:
+            operation = choice.as_edit() if choice is not None else None
+            if operation is not None:
+                self.run_edit(operation)
 
-        self.app.push_screen(MusicScreen(self.state.document.music, self.state.assets_dir, self.state.import_asset),
-                             chosen)
+        self.app.push_screen(SettingsScreen(self.state.document, self.state.assets_dir, self.state.import_asset,
+                                            voices, section=section), chosen)
 
     def action_captions(self) -> None:
-        from editor_tui.screens.captions import CaptionsScreen
+        self.action_settings("captions")
 
-        self.commit_form()
-
-        def chosen(changes) -> None:
-            if changes is not None:
-                self.run_edit(edit.set_captions(changes))
-
-        self.app.push_screen(CaptionsScreen(self.state.document.captions), chosen)
+    def action_music(self) -> None:
+        self.action_settings("music")
 
     def action_focus_list(self) -> None:
         self.commit_form()
@@ -304,29 +378,49 @@ class EditorScreen(Screen):
     # --- speech -----------------------------------------------------------------------------------------
 
     def action_speak(self) -> None:
+        """Speak the selected scene's text again, or hear its recording (align the transcript, or recognize)."""
         if self._selected_index() is None:
             return
         self.commit_form()
         scene_id = self.selected_id
+        if scene_id in self.state.drafts:
+            self.notify(f"{scene_id}: {self.state.draft_errors[scene_id]}", title="Fix the form first",
+                        severity="warning")
+            return
         try:
-            text, voice = self.state.speech_request(scene_id)
+            request = self.state.speech_request(scene_id)
         except EditError as exc:
             self.notify(str(exc), severity="warning")
             return
         self.state.speaking.add(scene_id)
         self.refresh_status()
-        self.run_worker(lambda: self._speak(scene_id, text, voice), thread=True, exclusive=True,
-                        group=f"tts-{scene_id}", name=f"speak {scene_id}")
+        work = self._speak if request.kind == "text" else self._hear
+        self.run_worker(lambda: work(request), thread=True, exclusive=True, group=f"tts-{scene_id}",
+                        name=f"speech {scene_id}")
 
-    def _speak(self, scene_id: str, text: str, voice) -> None:
+    def _speak(self, request: SpeechRequest) -> None:
         from reelforge.speech.tts import synthesize
 
         try:
-            speech = synthesize(text, voice, workspace=self.editor_app.workspace)
+            speech = synthesize(request.text, request.voice, workspace=self.editor_app.workspace)
         except (ReelforgeError, OSError) as exc:
-            self.post_message(TtsFinished(scene_id, text, voice, error=str(exc)))
+            self.post_message(TtsFinished(request.scene_id, request.text, request.voice, error=str(exc)))
         else:
-            self.post_message(TtsFinished(scene_id, text, voice, seconds=speech.duration))
+            self.post_message(TtsFinished(request.scene_id, request.text, request.voice, seconds=speech.duration))
+
+    def _hear(self, request: SpeechRequest) -> None:
+        from reelforge.resolve.narration import recorded_scene_speech
+        from reelforge.speech.asr import transcript_of
+
+        try:
+            speech = recorded_scene_speech(request.document, request.index, self.state.base_dir,
+                                           self.editor_app.workspace, assets=self.state.assets_dir)
+        except (ReelforgeError, OSError, ValueError) as exc:
+            self.post_message(RecordingHeard(request.scene_id, request.source, error=str(exc)))
+        else:
+            self.post_message(RecordingHeard(request.scene_id, request.source, seconds=speech.duration,
+                                             words=transcript_of(speech), word_count=len(speech.words),
+                                             recognized=not request.has_transcript))
 
     def on_tts_finished(self, message: TtsFinished) -> None:
         self.state.speaking.discard(message.scene_id)
@@ -334,7 +428,86 @@ class EditorScreen(Screen):
             self.notify(f"{message.scene_id}: {message.error}", title="Speech failed", severity="error")
         else:
             self.state.record_speech(message.scene_id, message.text, message.voice, message.seconds)
-            self.notify(f"{message.scene_id}: speech is {float(message.seconds):.2f} s", timeout=3)
+            self._tell_length(message.scene_id, "spoken")
+        self.refresh_status()
+
+    def on_recording_heard(self, message: RecordingHeard) -> None:
+        scene_id = message.scene_id
+        self.state.speaking.discard(scene_id)
+        if message.seconds is None:
+            self.notify(f"{scene_id}: {message.error}", title="Cannot hear the recording", severity="error")
+            self.refresh_status()
+            return
+        self.state.record_recording(scene_id, message.source, message.seconds)
+        scene = self.state.scene(scene_id)
+        if not message.recognized:
+            self._tell_length(scene_id, f"{message.word_count} words aligned")
+        elif not message.words.strip():
+            self.notify(f"{scene_id}: no speech heard in the recording", severity="warning")
+        elif scene is not None and scene.narration is not None and scene.narration.audio is not None \
+                and not (scene.narration.transcript or "").strip():
+            # The words heard become the transcript, as an edit (undoable): the user corrects them, and the next
+            # ctrl+t aligns what they wrote.
+            narration = {**scene.narration.to_json_dict(), "transcript": message.words}
+            self.run_edit(edit.update_scene(scene_id, narration=narration), select=self.selected_id)
+            self.notify(f"{scene_id}: heard {message.word_count} words; they are its transcript now: correct them, "
+                        "then t (ctrl+t in the form) aligns them", title="Recognized", timeout=8)
+        self.refresh_status()
+
+    def _tell_length(self, scene_id: str, what: str) -> None:
+        if self.state.scene(scene_id) is None:
+            return
+        self.notify(f"{scene_id} ({what}): {self.state.scene_length(scene_id).describe()}", timeout=5)
+
+    # --- exact lengths the cache knows ----------------------------------------------------------------
+
+    def look_up_lengths(self) -> None:
+        """Ask the workspace cache, in a worker, for the lengths of speech spoken before (by a render from the command
+        line, say) and of recordings: the list shows them exact instead of `~` estimates."""
+        texts, recordings = self.state.unknown_lengths()
+        voice = self.state.document.voice
+        key = (voice.engine, voice.voice_id, voice.speed)
+        texts = [(scene_id, text) for scene_id, text in texts if (scene_id, text, key) not in self._looked_up]
+        recordings = recordings and ("recordings", self.state.edits) not in self._looked_up
+        if not texts and not recordings:
+            return
+        self._looked_up.update((scene_id, text, key) for scene_id, text in texts)
+        self._looked_up.add(("recordings", self.state.edits))
+        sources = self.state.recording_sources() if recordings else {}
+        self.find_lengths(texts, voice, self.state.document if recordings else None, sources)
+
+    @work(thread=True, group="lengths")
+    def find_lengths(self, texts: list[tuple[str, str]], voice, document, sources: dict[int, tuple[str, str]]) -> None:
+        from reelforge.resolve.narration import recorded_lengths
+        from reelforge.speech.tts import cached_speech
+
+        workspace = self.editor_app.workspace
+        spoken: dict[str, tuple[str, Fraction]] = {}
+        for scene_id, text in texts:
+            try:
+                speech = cached_speech(text, voice, workspace=workspace)
+            except (ReelforgeError, OSError):
+                speech = None
+            if speech is not None:
+                spoken[scene_id] = (text, speech.duration)
+        recorded: dict[str, tuple[str, Fraction]] = {}
+        if document is not None:
+            try:
+                lengths = recorded_lengths(document, self.state.base_dir, workspace, assets=self.state.assets_dir)
+            except (ReelforgeError, OSError):
+                lengths = {}
+            for index, seconds in lengths.items():
+                if index in sources:
+                    scene_id, source = sources[index]
+                    recorded[scene_id] = (source, seconds)
+        if spoken or recorded:
+            self.post_message(LengthsFound(voice, spoken, recorded))
+
+    def on_lengths_found(self, message: LengthsFound) -> None:
+        for scene_id, (text, seconds) in message.spoken.items():
+            self.state.record_speech(scene_id, text, message.voice, seconds)
+        for scene_id, (source, seconds) in message.recorded.items():
+            self.state.record_recording(scene_id, source, seconds)
         self.refresh_status()
 
     # --- preview and render -----------------------------------------------------------------------------
@@ -386,10 +559,13 @@ class EditorScreen(Screen):
             self.notify(finished.error, title="Render failed", severity="error", timeout=10)
         else:
             self.notify(f"{finished.path} in {clock(finished.seconds)}", title="Rendered", timeout=10)
+        self._looked_up.clear()  # the render spoke every narration: the cache knows them now
+        self.refresh_status()
 
     # --- saving, autosave, the file on disk, quitting ---------------------------------------------------
 
-    def action_save(self) -> None:
+    def action_save(self, then=None) -> None:
+        """Save; `then()` runs once the project is saved (after an overwrite or a save-as, when one is asked)."""
         self.commit_form()
         try:
             self.state.save()
@@ -398,26 +574,27 @@ class EditorScreen(Screen):
 
             question = f"{exc}.\nOverwrite it? Its version is kept as {self.state.path.name}.bak."
             self.app.push_screen(ConfirmScreen(question, yes="Overwrite", no="Cancel", title="Changed on disk"),
-                                 self._overwrite_answer)
+                                 lambda overwrite: self._overwrite_answer(overwrite, then))
             return
         except WriteError as exc:
             if exc.read_only:
                 self._ask_save_as(f"{self.state.path.name} is read-only, so it was not changed. Save the project "
-                                  "to another file?")
+                                  "to another file?", then)
                 return
             self.notify(str(exc), title="Not saved", severity="error")
             return
         except ReelforgeError as exc:
             self.notify(str(exc), title="Not saved", severity="error")
             return
-        self._saved()
+        self._saved(then)
 
-    def _ask_save_as(self, reason: str) -> None:
+    def _ask_save_as(self, reason: str, then=None) -> None:
         from editor_tui.screens.save_as import SaveAsScreen, suggested_copy
 
-        self.app.push_screen(SaveAsScreen(reason, suggested_copy(self.state.path)), self._save_as_answer)
+        self.app.push_screen(SaveAsScreen(reason, suggested_copy(self.state.path)),
+                             lambda path: self._save_as_answer(path, then))
 
-    def _save_as_answer(self, path: Path | None) -> None:
+    def _save_as_answer(self, path: Path | None, then=None) -> None:
         if path is None:
             self.notify("not saved", severity="warning")
             return
@@ -425,7 +602,7 @@ class EditorScreen(Screen):
             self.state.save_as(path)
         except WriteError as exc:
             if exc.read_only:
-                self._ask_save_as(f"{path.name} is read-only too. Save somewhere else?")
+                self._ask_save_as(f"{path.name} is read-only too. Save somewhere else?", then)
                 return
             self.notify(str(exc), title="Not saved", severity="error")
             return
@@ -433,9 +610,9 @@ class EditorScreen(Screen):
             self.notify(str(exc), title="Not saved", severity="error")
             return
         self.notify(f"saved as {self.state.path}", timeout=5)
-        self._saved()
+        self._saved(then)
 
-    def _overwrite_answer(self, overwrite: bool | None) -> None:
+    def _overwrite_answer(self, overwrite: bool | None, then=None) -> None:
         if not overwrite:
             self.notify("not saved", severity="warning")
             return
@@ -444,9 +621,9 @@ class EditorScreen(Screen):
         except ReelforgeError as exc:
             self.notify(str(exc), title="Not saved", severity="error")
             return
-        self._saved()
+        self._saved(then)
 
-    def _saved(self) -> None:
+    def _saved(self, then=None) -> None:
         self.disk_change_noticed = False
         if self._autosave_timer is not None:
             self._autosave_timer.stop()
@@ -456,6 +633,8 @@ class EditorScreen(Screen):
         else:
             self.notify(f"saved {self.state.path.name}", timeout=2)
         self.refresh_status()
+        if then is not None:
+            then()
 
     def schedule_autosave(self) -> None:
         if self._autosave_timer is not None:
@@ -493,16 +672,19 @@ class EditorScreen(Screen):
     def action_quit_editor(self) -> None:
         self.commit_form()
         if not self.state.dirty:
-            self.state.remove_autosave()
-            self.editor_app.finish()
+            self._leave()
             return
 
-        from editor_tui.screens.confirm import ConfirmScreen
+        from editor_tui.screens.quit import QuitScreen
 
-        def answer(discard: bool | None) -> None:
-            if discard:
-                self.state.remove_autosave()
-                self.editor_app.finish()
+        def answer(choice: "QuitChoice | None") -> None:
+            if choice == "save":
+                self.action_save(then=self._leave)
+            elif choice == "discard":
+                self._leave()
 
-        self.app.push_screen(ConfirmScreen("There are unsaved changes. Quit without saving them?",
-                                           yes="Quit without saving", no="Stay", title="Unsaved changes"), answer)
+        self.app.push_screen(QuitScreen(self.state.path.name, list(self.state.draft_errors)), answer)
+
+    def _leave(self) -> None:
+        self.state.remove_autosave()
+        self.editor_app.finish()

@@ -1,4 +1,6 @@
-"""A still frame of the selected scene, drawn in the terminal; `g` shows it with kitty/sixel graphics where available."""
+"""A still frame of the selected scene, drawn in the terminal with half blocks; `g` shows it at full resolution with
+kitty or sixel graphics where the terminal speaks them, and elsewhere (tmux, most terminals) a larger half-block view
+filling the screen, saying why."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ class PreviewScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,q,p", "dismiss_preview", "Close", id="preview.close"),
-        Binding("g", "graphics", "Full resolution", id="preview.graphics"),
+        Binding("g", "graphics", "Larger", id="preview.graphics"),
     ]
 
     def __init__(self, scene_id: str, at_seconds: float) -> None:
@@ -28,29 +30,39 @@ class PreviewScreen(ModalScreen[None]):
         self.scene_id = scene_id
         self.at_seconds = at_seconds
         self.protocol = graphics_protocol()
+        self.png: Path | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog preview") as dialog:
             dialog.border_title = f"Preview: {self.scene_id} at {self.at_seconds:.1f} s"
             yield HalfBlockImage(id="preview-image")
-            hint = "escape closes" + ("" if self.protocol == "halfblock" else f" · g shows it with {self.protocol} graphics")
             yield Label("composing the frame…", id="preview-status")
-            yield Label(hint, classes="hint")
+            yield Label(self._hint(), classes="hint", id="preview-hint")
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "graphics":
-            return self.protocol != "halfblock" and self.query_one(HalfBlockImage).image is not None
-        return True
+    def _hint(self) -> str:
+        if self.protocol != "halfblock":
+            return f"escape closes · g shows it at full resolution ({self.protocol} graphics)"
+        return "escape closes · g: a larger view (this terminal shows no pixels: half blocks, 2 pixels a cell)"
+
+    def why_no_pixels(self) -> str:
+        """Why `g` shows half blocks rather than the frame's pixels here."""
+        if self.protocol != "halfblock":
+            return ""
+        import os
+
+        if os.environ.get("TMUX") or os.environ.get("TERM", "").startswith(("screen", "tmux")):
+            return "tmux passes no image protocol (kitty or sixel) through"
+        return "this terminal speaks no image protocol reelforge knows (kitty or sixel)"
 
     def on_preview_ready(self, message: PreviewReady) -> None:
         status = self.query_one("#preview-status", Label)
         if message.png is None:
             status.update(f"cannot preview: {message.error}")
             return
+        self.png = message.png
         self.query_one(HalfBlockImage).show(message.png)
         status.update(str(message.png.name))
         status.display = False
-        self.refresh_bindings()
 
     def action_dismiss_preview(self) -> None:
         self.dismiss(None)
@@ -58,6 +70,15 @@ class PreviewScreen(ModalScreen[None]):
     def action_graphics(self) -> None:
         image = self.query_one(HalfBlockImage).image
         if image is None:
+            self.notify("the frame is still being composed", timeout=2)
+            return
+        if self.protocol == "halfblock":
+            dialog = self.query_one(".dialog.preview")
+            large = not dialog.has_class("large")
+            dialog.set_class(large, "large")
+            if large:
+                self.notify(f"a larger half-block view: {self.why_no_pixels()}. The frame is {self.png}",
+                            title="Preview", timeout=6)
             return
         with self.app.suspend():
             sys.stdout.write("\x1b[2J\x1b[H")

@@ -111,6 +111,14 @@ def cmd_new(args: argparse.Namespace, workspace: Workspace) -> int:
         from reelforge.editing.media_import import cmd_new_from_media
 
         return cmd_new_from_media(args, workspace)
+    if args.from_prompt is not None:  # the script writers (issue 15): reelforge.editing.script_writer
+        from reelforge.editing.script_writer import cmd_new_from_prompt
+
+        env = os.environ  # this is an edge: the writer's settings come from the flags, else the environment
+        return cmd_new_from_prompt(args, writer=args.writer or env.get("REELFORGE_WRITER") or "outline",
+                                   url=args.llm_url or env.get("REELFORGE_LLM_URL"),
+                                   model=args.llm_model or env.get("REELFORGE_LLM_MODEL"),
+                                   api_key=env.get("REELFORGE_LLM_API_KEY"), timeout=env.get("REELFORGE_LLM_TIMEOUT"))
     out = Path(args.output)
     if out.exists() and not args.force:
         raise UsageError(f"{out} exists; pass --force to overwrite it")
@@ -315,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--from-text", metavar="SCRIPT", help="Script: one scene per paragraph or list item; headings become titles.")
     source.add_argument("--from-media", nargs="+", metavar="FILE", help="IMAGE... AUDIO: the images (one scene each, cut at "
                         "sentence boundaries) over the recording, with captions recognized from it.")
+    source.add_argument("--from-prompt", metavar="PROMPT", help="A prompt, made into a script by the script writer "
+                        "(--writer outline: the prompt is the script; llm: an OpenAI-compatible endpoint).")
+    new.add_argument("--writer", choices=["outline", "llm"], default=None, help="Script writer for --from-prompt "
+                     "(default $REELFORGE_WRITER, else outline).")
+    new.add_argument("--llm-url", default=None, help="The llm writer's base URL (default $REELFORGE_LLM_URL).")
+    new.add_argument("--llm-model", default=None, help="The llm writer's model (default $REELFORGE_LLM_MODEL).")
     new.add_argument("-o", "--output", required=True, metavar="PROJECT.json", help="Where to write the project.")
     new.add_argument("--aspect", default="9:16", choices=["16:9", "9:16", "1:1", "4:5"], help="Aspect ratio (default 9:16).")
     new.add_argument("--voice", default=None, metavar="ID", help="Voice id (default: the bundled en_US-joe-medium).")

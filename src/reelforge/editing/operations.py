@@ -12,7 +12,7 @@ from reelforge.document.checks import check_document
 from reelforge.document.estimate import speech_seconds
 from reelforge.document.loader import validate_data
 from reelforge.errors import DocumentError, EditError, Problem
-from reelforge.model import Captions, Document, Music, Scene, Voice
+from reelforge.model import Captions, Document, Music, Output, Scene, Voice
 from reelforge.model.base import StrictModel
 from reelforge.model.scene import SCENE_ID_PATTERN
 
@@ -229,6 +229,25 @@ def set_captions(changes: Mapping[str, Any] | None = None, /, **fields: Any) -> 
 def set_voice(changes: Mapping[str, Any] | None = None, /, **fields: Any) -> Edit:
     """Change the voice settings (engine, voice_id, speed); None resets one to its default."""
     return _set_section("voice", Voice, "change the voice", changes, fields)
+
+
+def set_output(changes: Mapping[str, Any] | None = None, /, **fields: Any) -> Edit:
+    """Change the output settings (aspect_ratio, resolution, quality, fps); None resets one to its default."""
+    return _set_section("output", Output, "change the output", changes, fields)
+
+
+def combined(label: str, edits: "list[Edit] | tuple[Edit, ...]") -> Edit:
+    """Several edits made as one (one undo step): each applies to the document the one before it made, and the
+    whole is refused (EditError) when any of them is."""
+    steps = tuple(edits)
+
+    def change(document: Document) -> Wire:
+        current = document
+        for step in steps[:-1]:
+            current = step.apply(current)
+        return steps[-1].change(current) if steps else document.to_json_dict()
+
+    return Edit(label, change)
 
 
 def _set_section(

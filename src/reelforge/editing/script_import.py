@@ -35,6 +35,7 @@ from typing import Literal
 from reelforge.document.estimate import count_words, document_seconds
 from reelforge.errors import ReelforgeError
 from reelforge.model.document import CURRENT_VERSION, MAX_SCENES, MAX_TOTAL_SECONDS, Document
+from reelforge.model.text import TITLE_FONT_SIZE
 
 MAX_SCRIPT_BYTES = 1024 * 1024
 MAX_SCENE_WORDS = 60
@@ -55,7 +56,7 @@ GRADIENTS: tuple[tuple[str, str], ...] = (
     ("#f7a440", "#3d1f05"),
 )
 TRANSITION = {"type": "crossfade", "duration": 0.4}
-TITLE_STYLE = {"fontSize": 0.055, "boxColor": "#00000066"}
+TITLE_STYLE = {"fontSize": TITLE_FONT_SIZE, "boxColor": "#00000066"}
 
 
 class ScriptError(ReelforgeError):

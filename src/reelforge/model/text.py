@@ -16,6 +16,15 @@ Anchor = Literal[
 TextAlign = Literal["left", "center", "right"]
 OnScreenText = Annotated[str, Field(min_length=1, max_length=500)]
 
+TITLE_FONT_SIZE = 0.08
+"""The line height of a title overlay (what `new --from-script` and the editor's "add overlay" make), as a fraction of
+the frame's shorter side: 86 px in a 1080x1920 short, 58 px at 720p. TikTok, Instagram and CapCut publish no pixel
+sizes for their text tools (CapCut's size unit is its own), so the figures are creators' guides for 1080x1920:
+60-75 px for standard text, 75-95 px for bold text, 100 px as the most before text hides the picture
+(blitzcutai.com, "Best caption size for Instagram Reels"); 5-8% of the width, 54-86 px (bakecut.com, "Shorts
+captions guide"). Our bold_pop captions are 0.085 (92 px). The former 0.055 (59 px) sat at the guides' "minimum
+readable, secondary text only" and well under the captions, too small for the line that names a scene."""
+
 
 class Placement(StrictModel):
     """Where a box sits in the frame: an anchor, nudged by an offset, with a maximum width."""

@@ -79,12 +79,17 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                                                                       "cluster (default: this machine).")
     parser.add_argument("--shared-folder", type=Path, metavar="DIR", help="With --scheduler: a folder every worker "
                         "mounts too; inputs and pieces pass through it instead of the network.")
+    parser.add_argument("--writer", choices=["outline", "llm"], help="Script writer of the prompt routes (default "
+                        "outline: the prompt is the script; llm: the endpoint --llm-url names).")
+    parser.add_argument("--llm-url", help="OpenAI-compatible base URL of the llm writer, e.g. http://127.0.0.1:8080/v1.")
+    parser.add_argument("--llm-model", help="Model name the llm writer asks for.")
     parser.add_argument("--port-file", type=Path, help="Write the port listened on into this file once serving.")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
 SERVE_FLAGS = ("host", "port", "data", "workers", "media_root", "allow_fetch_hosts", "allow_webhook_hosts",
-               "public_url", "max_attempts", "webhook_attempts", "webhook_backoff_seconds", "scheduler", "shared_folder")
+               "public_url", "max_attempts", "webhook_attempts", "webhook_backoff_seconds", "scheduler", "shared_folder",
+               "writer", "llm_url", "llm_model")
 
 
 def run_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -110,7 +115,11 @@ def add_keys_arguments(parser: argparse.ArgumentParser) -> None:
     rotate = actions.add_parser("rotate", help="Give a key a new secret (printed alone on the last line); the old "
                                                "one stops working at once, its jobs stay its own.")
     rotate.add_argument("id", metavar="ID")
-    for sub in (create, listing, revoke, rotate):
+    quota = actions.add_parser("quota", help="Set how many videos a key may render through TikVod's API (its "
+                               "credits; failed and cancelled ones are refunded), or `unlimited` (the default).")
+    quota.add_argument("id", metavar="ID")
+    quota.add_argument("videos", metavar="N|unlimited")
+    for sub in (create, listing, revoke, rotate, quota):
         sub.add_argument("--data", type=Path, help=f"Data folder (default ${DATA_ENV}, as for serve).")
 
 
@@ -138,6 +147,14 @@ def run_keys(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             key, secret = keys.rotate(args.id)
             print(f"rotated key {key.id} ({key.name}); the old secret no longer works. The new one:", file=sys.stderr)
             print(secret)
+        elif args.keys_action == "quota":
+            from reelforge.service.accounts import Quotas
+
+            key = keys.get(args.id)
+            if args.videos != "unlimited" and not args.videos.isdigit():
+                raise KeyNotFound(f"the quota is a number of videos or `unlimited`, not {args.videos!r}")
+            Quotas(keys.store).set(key.id, None if args.videos == "unlimited" else int(args.videos))
+            print(f"key {key.id} ({key.name}) may render {args.videos} videos through /compat/tikvod")
         elif args.keys_action == "revoke":
             key = keys.revoke(args.id)
             print(f"revoked key {key.id} ({key.name})")

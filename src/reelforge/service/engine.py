@@ -47,6 +47,8 @@ QUALITIES = ("draft", "web", "studio")
 MAX_METADATA_KEYS = 20
 PROGRESS_WRITE_SECONDS = 0.5
 VIDEO_NAME = "video.mp4"
+TASK_FILE = "task.json"  # a job that is not a render: {kind, params}
+SCENES_NAME = "scenes.json"  # a render's scene index: each scene's id, start, end and narration
 CAPTION_FORMATS = ("srt", "vtt")
 _ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~\\-])/(?:[^\s'\"/,;:()]+/)*([^\s'\",;:()/]*)")
 
@@ -105,6 +107,10 @@ class Engine:
         settings.jobs_dir.mkdir(exist_ok=True)
         self.store = Store(settings.database)
         self.keys = Keys(self.store)
+        from reelforge.service.accounts import Endpoints, Quotas
+
+        self.quotas = Quotas(self.store)
+        self.endpoints = Endpoints(self.store)
         self.idempotency = Idempotency(self.store, settings.idempotency_seconds)
         if executor is None and settings.scheduler:  # renders' video runs on a Dask cluster (issue 16)
             from reelforge.cluster.executor import DaskExecutor
@@ -206,8 +212,9 @@ class Engine:
 
     # -- submitting ------------------------------------------------------------------------------------------
 
-    def open_draft(self) -> Draft:
-        job_id = new_id("rnd")
+    def open_draft(self, prefix: str = "rnd") -> Draft:
+        """A new job's id (with a readable `prefix`: each API names its jobs its own way) and folder."""
+        job_id = new_id(prefix)
         folder = self.settings.jobs_dir / job_id
         (folder / "uploads").mkdir(parents=True)
         return Draft(job_id, folder, UploadBudget(self.settings.max_upload_bytes, self.settings.max_job_bytes))
@@ -280,6 +287,32 @@ class Engine:
         from reelforge.fileio import write_atomic
 
         write_atomic(folder / "job.json", job.to_json())
+        return self._insert(key, draft, quality, metadata, url, secret, api, extra, limit)
+
+    def submit_task(self, key: ApiKey, draft: Draft, kind: str, params: dict[str, Any], *,
+                    webhook: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None, api: str = "v1",
+                    extra: dict[str, Any] | None = None, active_limit: int | None = None) -> Job:
+        """Queue a job that is not a render (`kind` names a task of `reelforge.service.tasks`, `params` its plain
+        data): the same queue, limits, cancel, restart and webhooks as renders."""
+        try:
+            from reelforge.service.tasks import check_kind
+
+            check_kind(kind)
+            metadata = metadata or {}
+            limit = active_limit or self.settings.active_jobs_per_key
+            self._check_active(key, limit)
+            _check_metadata(metadata)
+            url, secret = self._check_webhook(webhook)
+            from reelforge.fileio import write_atomic
+
+            write_atomic(draft.folder / TASK_FILE, dumps({"kind": kind, "params": params}))
+            return self._insert(key, draft, None, metadata, url, secret, api, extra or {}, limit)
+        except BaseException:
+            draft.discard()
+            raise
+
+    def _insert(self, key: ApiKey, draft: Draft, quality: str | None, metadata: dict[str, Any], url: str | None,
+                secret: str | None, api: str, extra: dict[str, Any], limit: int) -> Job:
         now = time.time()
         with self.store.write() as db:
             self._check_active(key, limit, db)
@@ -300,6 +333,10 @@ class Engine:
         if active >= limit:
             raise Conflict(f"this key has {active} jobs queued or rendering, the most it may have; wait for one to "
                            "finish", code="too_many_active_jobs", details={"limit": limit})
+
+    def check_webhook(self, webhook: dict[str, Any] | None) -> tuple[str | None, str | None]:
+        """A webhook `{url, secret}` checked as a submission checks it (Invalid when refused)."""
+        return self._check_webhook(webhook)
 
     def _check_webhook(self, webhook: dict[str, Any] | None) -> tuple[str | None, str | None]:
         if webhook is None:
@@ -329,6 +366,14 @@ class Engine:
             raise NotFound(f"no render {job_id}")
         return Job.from_row(row)
 
+    def job(self, job_id: str) -> Job:
+        """Any key's job: for a caller holding its own credential for it (a signed link, a project's token)."""
+        return self._job(job_id)
+
+    def derived_secret(self, label: str) -> str:
+        """A secret of this server for `label` (stable across restarts; e.g. an account's webhook secret)."""
+        return hmac.new(self._secret, label.encode("utf-8"), hashlib.sha256).hexdigest()
+
     def get(self, key: ApiKey, job_id: str) -> Job:
         """The key's job; NotFound for a job of another key, as for one that does not exist."""
         row = self.store.read().execute("SELECT * FROM jobs WHERE id = ? AND key_id = ?", (job_id, key.id)).fetchone()
@@ -337,10 +382,14 @@ class Engine:
         return Job.from_row(row)
 
     def list(self, key: ApiKey, *, limit: int = 20, cursor: str | None = None,
-             status: str | None = None) -> tuple[list[Job], bool]:
-        """The key's jobs, newest first, after `cursor` (the last id of the previous page); and whether there are more."""
+             status: str | None = None, api: str | None = None) -> tuple[list[Job], bool]:
+        """The key's jobs, newest first, after `cursor` (the last id of the previous page); and whether there are more.
+        `api`: only the jobs submitted through that API."""
         query = "SELECT * FROM jobs WHERE key_id = ?"
         params: list[Any] = [key.id]
+        if api is not None:
+            query += " AND api = ?"
+            params.append(api)
         if cursor:
             row = self.store.read().execute("SELECT seq FROM jobs WHERE id = ? AND key_id = ?", (cursor, key.id)).fetchone()
             if row is None:
@@ -372,6 +421,19 @@ class Engine:
             raise NotFound(f"render {job.id} has no {name}", code="no_output")
         return path
 
+    def output_path(self, job: Job, name: str) -> Path | None:
+        """A file the job's task wrote into its output folder so far (an item's result, the scene index, a
+        poster), whatever the job's status; None when it is not there. Never a path outside that folder."""
+        folder = (self.settings.jobs_dir / job.id / "output").resolve()
+        path = (folder / name).resolve()
+        if path.parent != folder or not path.is_file():
+            return None
+        return path
+
+    def job_folder(self, job: Job) -> Path:
+        """The job's own folder (its uploads, its output)."""
+        return self.settings.jobs_dir / job.id
+
     # -- signed links ----------------------------------------------------------------------------------------
 
     def _download_secret(self) -> bytes:
@@ -401,20 +463,31 @@ class Engine:
     def links(self, job: Job, base_url: str | None = None) -> dict[str, Any]:
         """Signed download URLs of a completed job, absolute on the server's address (or `base_url`)."""
         query, expires = self.signed_query(job.id)
-        base = f"{(base_url or self.base_url).rstrip('/')}/v1/renders/{job.id}"
+        root = (base_url or self.base_url).rstrip("/")
+        base = f"{root}/v1/renders/{job.id}"
         captions = {kind: f"{base}/captions.{kind}?{query}" for kind in (job.result or {}).get("captions", [])}
-        return {"downloadUrl": f"{base}/video?{query}", "captionUrls": captions, "expiresAt": iso(expires)}
+        return {"downloadUrl": f"{base}/video?{query}", "captionUrls": captions, "expiresAt": iso(expires),
+                "shareUrl": f"{root}/share/{self.share_token(job.id, expires)}"}
+
+    def share_token(self, job_id: str, expires: int) -> str:
+        """The share page's token for a job (`/share/<token>`): signed like the download links, expiring with them."""
+        return f"{job_id}.{expires}.{self.signature(job_id, expires)}"
 
     def job_dict(self, job: Job, base_url: str | None = None) -> dict[str, Any]:
         """The job's canonical JSON, its download links signed now."""
         return job.to_dict(lambda done: self.links(done, base_url))
 
+    def event_data(self, job: Job) -> dict[str, Any]:
+        """What an event records: the job's dict, and (for its API's webhook format) the job's `extra`."""
+        return {**self.job_dict(job), "extra": job.extra}
+
     # -- cancelling ------------------------------------------------------------------------------------------
 
-    def cancel(self, key: ApiKey, job_id: str, *, wait: float = 15.0) -> Job:
-        """Cancel a queued or rendering job (its ffmpeg stops at once); a finished job is answered as it is."""
+    def cancel(self, key: ApiKey, job_id: str, *, wait: float = 15.0, queued_only: bool = False) -> Job:
+        """Cancel a queued or rendering job (its ffmpeg stops at once); a finished job is answered as it is.
+        `queued_only`: a contract that cancels only jobs not yet started; Conflict for any other."""
         job = self.get(key, job_id)
-        if job.terminal:
+        if job.terminal and not queued_only:
             return job
         now = time.time()
         with self.store.write() as db:
@@ -422,6 +495,10 @@ class Engine:
                                 (job_id,)).rowcount
             if queued:
                 self._set_terminal(db, job_id, "cancelled", now)
+            elif queued_only:
+                status = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()["status"]
+                raise Conflict(f"job {job_id} is {status}: only a job still queued can be cancelled",
+                               code="not_cancellable", details={"status": status})
             else:
                 db.execute("UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ? AND status = 'rendering'",
                            (now, job_id))
@@ -471,10 +548,16 @@ class Engine:
         try:
             self._clean(job_id)
             (folder / "output").mkdir(exist_ok=True)
-            job = RenderJob.from_json((folder / "job.json").read_bytes())
             workspace = Workspace(self.settings.cache_dir, work=folder / "work", voices=self.settings.voices)
-            task = RenderTask(job_id, job, workspace.to_dict(),
-                              tuple(str(folder / "output" / f"captions.{kind}") for kind in CAPTION_FORMATS))
+            if (folder / TASK_FILE).is_file():
+                spec = loads((folder / TASK_FILE).read_text(encoding="utf-8"))
+                params = {**spec["params"], "folder": str(folder), "policy": self.policy.model_dump(mode="json")}
+                task = RenderTask(job_id, None, workspace.to_dict(), kind=spec["kind"], params=params)
+            else:
+                job = RenderJob.from_json((folder / "job.json").read_bytes())
+                task = RenderTask(job_id, job, workspace.to_dict(),
+                                  tuple(str(folder / "output" / f"captions.{kind}") for kind in CAPTION_FORMATS),
+                                  scenes=str(folder / "output" / SCENES_NAME))
             if self._job(job_id).cancel_requested:
                 running.token.cancel()
             future = self.executor.submit(task, _ProgressWriter(self, job_id), running.token)
@@ -525,8 +608,11 @@ class Engine:
         rows = self.store.read().execute("SELECT id FROM jobs WHERE status = 'queued' AND test = 1 ORDER BY seq").fetchall()
         for row in rows:
             now = time.time()
-            document = loads((self.settings.jobs_dir / row["id"] / "job.json").read_text(encoding="utf-8"))["document"]
-            seconds = self.validate(document).estimated_duration
+            folder = self.settings.jobs_dir / row["id"]
+            seconds = None
+            if (folder / "job.json").is_file():
+                document = loads((folder / "job.json").read_text(encoding="utf-8"))["document"]
+                seconds = self.validate(document).estimated_duration
             with self.store.write() as db:
                 if db.execute("UPDATE jobs SET status = 'rendering', phase = 'rendering', attempts = 1, "
                               "started_at = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
@@ -558,7 +644,7 @@ class Engine:
         row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         event_id = new_id("evt")
         db.execute("INSERT INTO job_events (id, job_id, type, created_at, data) VALUES (?, ?, ?, ?, ?)",
-                   (event_id, job_id, kind, now, dumps(self.job_dict(Job.from_row(row)))))
+                   (event_id, job_id, kind, now, dumps(self.event_data(Job.from_row(row)))))
         if row["webhook_url"] and kind in V1_EVENTS:
             db.execute("INSERT INTO webhook_deliveries (event_id, job_id, state, next_attempt_at, created_at) "
                        "VALUES (?, ?, 'pending', ?, ?)", (event_id, job_id, now, now))

@@ -56,3 +56,15 @@ class RateLimited(ServiceError):
 
 class Unavailable(ServiceError):
     code = "unavailable"
+
+
+class PaymentRequired(ServiceError):
+    """A key's quota (TikVod credits) is used up."""
+
+    code = "insufficient_credits"
+
+
+class UpstreamFailed(ServiceError):
+    """A service the server relies on (the llm script writer) answered something unusable."""
+
+    code = "upstream_failed"

@@ -34,7 +34,7 @@ from reelforge.job import RenderJob, prepare, render_prepared
 from reelforge.progress import CancelToken, Progress, ProgressCallback
 from reelforge.workspace import Workspace
 
-PRELOAD = ["reelforge.job", "reelforge.resolve.resolver", "reelforge.timeline.compile",
+PRELOAD = ["reelforge.job", "reelforge.service.tasks", "reelforge.resolve.resolver", "reelforge.timeline.compile",
            "reelforge.renderers.ffmpeg.pipeline", "reelforge.timeline.captions", "reelforge.speech.tts"]
 
 
@@ -43,27 +43,37 @@ class RenderTask:
     """One render of one job, as data another process can receive."""
 
     job_id: str
-    job: RenderJob
+    job: RenderJob | None  # None for a task of another `kind`
     workspace: dict[str, Any]
     captions: tuple[str, ...] = ()  # sidecar files (.srt, .vtt) to write from the timeline's captions
+    scenes: str | None = None  # where to write the scene index (JSON: each scene's id, start, end, narration)
+    kind: str = "render"  # or a task of `reelforge.service.tasks` (e.g. "transcribe"), run with `params`
+    params: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"job_id": self.job_id, "job": self.job.model_dump(mode="json"), "workspace": self.workspace,
-                "captions": list(self.captions)}
+        return {"job_id": self.job_id, "job": self.job.model_dump(mode="json") if self.job is not None else None,
+                "workspace": self.workspace, "captions": list(self.captions), "scenes": self.scenes,
+                "kind": self.kind, "params": self.params}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RenderTask":
-        return cls(data["job_id"], RenderJob.model_validate(data["job"]), dict(data["workspace"]),
-                   tuple(data.get("captions", ())))
+        job = RenderJob.model_validate(data["job"]) if data.get("job") is not None else None
+        return cls(data["job_id"], job, dict(data["workspace"]), tuple(data.get("captions", ())),
+                   data.get("scenes"), data.get("kind", "render"), data.get("params"))
 
 
 def run_task(task: RenderTask, on_progress: ProgressCallback | None = None,
              cancel: CancelToken | None = None, runs=None) -> dict[str, Any]:
-    """Render the task's job into its output and write its caption files; what the render made, as a dict.
-    `runs`: where the video runs execute (a `RunExecutor`; default here)."""
+    """Render the task's job into its output and write its caption files and scene index (or run the task of
+    another kind); what it made, as a dict. `runs`: where the video runs execute (a `RunExecutor`; default here)."""
     from reelforge.timeline.captions import write_sidecar
 
     workspace = Workspace.from_dict(task.workspace)
+    if task.kind != "render":
+        from reelforge.service.tasks import run_kind
+
+        return run_kind(task.kind, task.params or {}, workspace, on_progress, cancel)
+    assert task.job is not None
     prepared = prepare(task.job, workspace, on_progress=on_progress, cancel=cancel)
     result = render_prepared(prepared, workspace, on_progress=on_progress, cancel=cancel, runs=runs)
     timeline = prepared.timeline
@@ -72,9 +82,30 @@ def run_task(task: RenderTask, on_progress: ProgressCallback | None = None,
         if timeline.cues:
             write_sidecar(timeline.cues, timeline.rate, Path(name))
             written.append(Path(name).suffix.lstrip("."))
+    if task.scenes:
+        write_scene_index(prepared, Path(task.scenes))
     return {"duration": round(result.duration, 3), "width": result.width, "height": result.height,
             "size": result.size_bytes, "cacheHits": result.cache_hits, "cacheMisses": result.cache_misses,
             "captions": written, "warnings": [str(w) for w in prepared.loaded.warnings]}
+
+
+def write_scene_index(prepared, path: Path) -> None:
+    """Each scene's id, start and end (seconds in the video) and narration, as JSON (for share pages)."""
+    import json
+
+    from reelforge.fileio import write_atomic
+
+    timeline = prepared.timeline
+    scenes = {scene.id: scene for scene in prepared.loaded.document.scenes}
+    index = []
+    for layer in timeline.scenes:
+        scene = scenes.get(layer.name)
+        index.append({"id": layer.name, "title": scene.title if scene else None,
+                      "start": round(float(timeline.seconds(layer.range.start)), 3),
+                      "end": round(float(timeline.seconds(layer.range.end)), 3),
+                      "narration": (scene.narration.words_text if scene and scene.narration else "")
+                      or " ".join(cue.text for cue in timeline.cues if cue.owner == layer.name)})
+    write_atomic(path, json.dumps(index, ensure_ascii=False))
 
 
 class Executor(ABC):

@@ -59,6 +59,24 @@ class ServiceSettings(BaseModel):
                                                                          "(over http too).")
     download_url_seconds: int = Field(default=3600, ge=1, description="Lifetime of signed download URLs.")
     idempotency_seconds: float = Field(default=24 * 3600, gt=0, description="Lifetime of idempotency records.")
+    writer: Literal["outline", "llm"] = Field(default="outline", description="The script writer of prompt routes: "
+                                              "outline (offline: the prompt is the script) or llm.")
+    llm_url: str | None = Field(default=None, description="The llm writer's OpenAI-compatible base URL "
+                                                          "(e.g. http://127.0.0.1:8080/v1).")
+    llm_model: str | None = Field(default=None, description="The model the llm writer asks for.")
+    llm_api_key: str | None = Field(default=None, description="The llm endpoint's key, if it needs one.")
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, description="Time the llm endpoint has to answer.")
+    edit_token_seconds: float = Field(default=10 * 3600, gt=0, description="TutorFlow edit tokens: sliding "
+                                                                            "lifetime, extended on every read.")
+    inline_transcribe_seconds: float = Field(default=60.0, ge=0, description="TokCaption: a single item up to "
+                                             "this long is transcribed within its request.")
+
+    def script_writer(self):
+        """The script writer the operator chose (`reelforge.editing.script_writer`)."""
+        from reelforge.editing.script_writer import writer_for
+
+        return writer_for(self.writer, url=self.llm_url, model=self.llm_model, api_key=self.llm_api_key,
+                          timeout=self.llm_timeout_seconds)
 
     def source_policy(self) -> SourcePolicy:
         """What a submitted document's sources may reach."""

@@ -33,6 +33,15 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL NOT NULL,
     last_status INTEGER, last_error TEXT, created_at REAL NOT NULL, delivered_at REAL);
 CREATE INDEX IF NOT EXISTS deliveries_due ON webhook_deliveries (state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS key_quotas (key_id TEXT PRIMARY KEY, videos INTEGER NOT NULL, updated_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    id TEXT PRIMARY KEY, key_id TEXT NOT NULL, api TEXT NOT NULL, url TEXT NOT NULL, secret TEXT NOT NULL,
+    created_at REAL NOT NULL, UNIQUE (key_id, api));
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY, key_id TEXT NOT NULL, api TEXT NOT NULL, status TEXT NOT NULL, edit_token TEXT NOT NULL UNIQUE,
+    share_token TEXT NOT NULL UNIQUE, edit_expires_at REAL NOT NULL, revision INTEGER NOT NULL DEFAULT 0,
+    render_job_id TEXT, request TEXT NOT NULL, meta TEXT NOT NULL, error TEXT, created_at REAL NOT NULL,
+    updated_at REAL NOT NULL, completed_at REAL);
 CREATE TABLE IF NOT EXISTS idempotency (
     key_id TEXT NOT NULL, idem_key TEXT NOT NULL, request_hash TEXT NOT NULL, status INTEGER, response TEXT,
     created_at REAL NOT NULL, PRIMARY KEY (key_id, idem_key));

@@ -56,17 +56,22 @@ def v1_format(event: Event, secret: str, attempt: int, now: float) -> tuple[byte
 
     timestamp = int(now)
     body = dumps({"id": event.id, "object": "event", "type": event.type, "createdAt": iso(event.created_at),
-                  "timestamp": timestamp, "attempt": attempt, "data": {"render": event.data}}).encode("utf-8")
+                  "timestamp": timestamp, "attempt": attempt,
+                  "data": {"render": {k: v for k, v in event.data.items() if k != "extra"}}}).encode("utf-8")
     return body, {"X-Reelforge-Signature": sign(secret, body), "X-Reelforge-Timestamp": str(timestamp),
                   "X-Reelforge-Event": event.type, "X-Reelforge-Event-Id": event.id}
 
 
 FORMATS: dict[str, WebhookFormat] = {"v1": v1_format}
+RETRIES: dict[str, int] = {}  # an API that promises its receivers a number of retries: deliveries = 1 + retries
 
 
-def register_format(api: str, webhook_format: WebhookFormat) -> None:
-    """Deliver the events of jobs submitted through `api` in this format."""
+def register_format(api: str, webhook_format: WebhookFormat, *, retries: int | None = None) -> None:
+    """Deliver the events of jobs submitted through `api` in this format (and, when its contract says how many
+    times a failed delivery is retried, that many times instead of the service's setting)."""
     FORMATS[api] = webhook_format
+    if retries is not None:
+        RETRIES[api] = retries
 
 
 class Outbox:
@@ -148,7 +153,8 @@ class Outbox:
             if self.on_delivered is not None:
                 self.on_delivered(event.id, event.type)
             return
-        if attempt >= self.attempts or (error or "").startswith("refused"):
+        attempts = RETRIES[row["api"]] + 1 if row["api"] in RETRIES else self.attempts
+        if attempt >= attempts or (error or "").startswith("refused"):
             self._finish(event.id, "failed", attempt, status, error or f"HTTP {status}")
             return
         wait = self.backoff * (2 ** (attempt - 1))

@@ -10,7 +10,7 @@ from reelforge.colors import ass_color, rgba
 from reelforge.model.captions import Captions
 from reelforge.model.theme import Theme
 from reelforge.speech import WordTiming
-from reelforge.timebase import FrameRange, Rate
+from reelforge.timebase import FrameRange, Rate, to_fraction
 from reelforge.timeline import Cue, TextEvent, TextStyleSpec
 
 HOLD = Fraction(1, 4)  # seconds a line stays after its last word when nothing follows at once
@@ -29,8 +29,14 @@ class WordGroup:
         return " ".join(word.text for word in self.words)
 
 
-def group_words(words: tuple[WordTiming, ...] | list[WordTiming], per_line: int, limit: Fraction) -> list[WordGroup]:
-    """Chunks of at most `per_line` words that never cross a sentence end; timed to end before `limit`."""
+def group_words(words: tuple[WordTiming, ...] | list[WordTiming], per_line: int, limit: Fraction,
+                min_seconds: Fraction | float = 0) -> list[WordGroup]:
+    """Lines of at most `per_line` words that never cross a sentence end, timed to end before `limit`.
+
+    A line that would show for less than `min_seconds` (its words spoken fast) takes in the next line of its
+    sentence, or else joins the previous one, as long as the merged line holds at most twice `per_line` words;
+    a short line that cannot merge (a one-word sentence) stays up to `min_seconds` when the next line starts later.
+    """
     chunks: list[list[WordTiming]] = []
     current: list[WordTiming] = []
     for word in words:
@@ -40,15 +46,47 @@ def group_words(words: tuple[WordTiming, ...] | list[WordTiming], per_line: int,
             current = []
     if current:
         chunks.append(current)
+    shortest = Fraction(min_seconds) if min_seconds else Fraction(0)
+    if shortest > 0:
+        chunks = _merge_short(chunks, 2 * per_line, shortest)
     groups = []
     for index, chunk in enumerate(chunks):
-        start = chunk[0].start
-        end = chunk[-1].end + HOLD
-        if index + 1 < len(chunks):
-            following = chunks[index + 1][0].start
-            end = following if following - chunk[-1].end < MAX_GAP else min(end, following)
-        groups.append(WordGroup(tuple(chunk), start, min(end, limit)))
+        groups.append(WordGroup(tuple(chunk), chunk[0].start, min(_shown_until(chunks, index, shortest), limit)))
     return [g for g in groups if g.end > g.start]
+
+
+def _shown_until(chunks: list[list[WordTiming]], index: int, shortest: Fraction = Fraction(0)) -> Fraction:
+    """When line `index` goes: at the next line when the pause before it is short, else HOLD after its last word
+    (kept up to `shortest` after it appeared), never after the next line starts."""
+    chunk = chunks[index]
+    end = chunk[-1].end + HOLD
+    if index + 1 < len(chunks):
+        following = chunks[index + 1][0].start
+        if following - chunk[-1].end < MAX_GAP:
+            return following
+        return min(max(end, chunk[0].start + shortest), following)
+    return max(end, chunk[0].start + shortest)
+
+
+def _merge_short(chunks: list[list[WordTiming]], most: int, shortest: Fraction) -> list[list[WordTiming]]:
+    """`chunks` with each line shown for less than `shortest` merged into a neighbour of its sentence."""
+    chunks = [list(chunk) for chunk in chunks]
+    index = 0
+    while index < len(chunks):
+        chunk = chunks[index]
+        if _shown_until(chunks, index) - chunk[0].start >= shortest:
+            index += 1
+            continue
+        following = chunks[index + 1] if index + 1 < len(chunks) else None
+        previous = chunks[index - 1] if index > 0 else None
+        if following is not None and not chunk[-1].ends_sentence and len(chunk) + len(following) <= most:
+            chunk.extend(chunks.pop(index + 1))  # look at the merged line again
+        elif previous is not None and not previous[-1].ends_sentence and len(previous) + len(chunk) <= most:
+            previous.extend(chunks.pop(index))
+            index -= 1
+        else:
+            index += 1
+    return chunks
 
 
 def ass_escape(text: str) -> str:
@@ -82,7 +120,7 @@ def scene_captions(
 ) -> tuple[list[TextEvent], list[Cue]]:
     """Caption events and sidecar cues of one scene, in timeline frames."""
     limit = rate.seconds(scene_frames)
-    groups = group_words(words, captions.line_words(), limit)
+    groups = group_words(words, captions.line_words(), limit, to_fraction(captions.min_cue_seconds()))
     events: list[TextEvent] = []
     cues: list[Cue] = []
 
