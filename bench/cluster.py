@@ -14,7 +14,8 @@ client in this process.
   order onto N single-encode workers of this machine's speed (one core each, as measured), plus what stays central
   (preparing, the audio pass beside the runs, the mux) and the cluster's measured cost per run (sending inputs,
   bringing pieces back): wall(N) = prepare + max(makespan(N) + cost, audio) + mux.
-Prints a Markdown report and writes it to bench/results-<date>-cluster.md (raw numbers beside it as .json).
+Prints a Markdown report and writes it to bench/results-<date>-<name>.md (raw numbers beside it as .json);
+`--report FILE.json` writes the report again from a run's raw numbers.
 """
 
 from __future__ import annotations
@@ -114,8 +115,12 @@ def render(document: dict, assets: Path, cache: Path, out: Path, *, client=None,
     prepared = prepare(job, workspace)
     prepare_s = time.monotonic() - clock
     runs = DaskRuns(client) if client is not None else (timed.local_runs(workspace) if timed else None)
+    copies: dict[str, int] = {}
     try:
         result = render_prepared(prepared, workspace, runs=runs)
+        if client is not None:  # how many workers ended up holding each input (Dask copies it where it is needed)
+            holders = client.who_has(list(runs._inputs.values()))
+            copies = {key: len(holders.get(future.key, ())) for key, future in runs._inputs.items()}
     finally:
         if runs is not None:
             runs.close()
@@ -125,6 +130,9 @@ def render(document: dict, assets: Path, cache: Path, out: Path, *, client=None,
     if client is not None:
         record["runs"] = [{k: v for k, v in r.items() if k in ("run", "worker", "started", "ended", "status")}
                           for r in runs.log]
+        record["inputs_sent_bytes"] = sum(runs.sent.values())
+        record["inputs_to_workers_bytes"] = sum(size * max(copies.get(key, 1), 1) for key, size in runs.sent.items())
+        record["pieces_back_bytes"] = runs.received
     return record
 
 
@@ -147,12 +155,17 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=float, default=10.0)
     parser.add_argument("--skip-long", action="store_true")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/reelforge-bench-cluster"))
+    parser.add_argument("--name", default="cluster", help="results-<date>-NAME.md/.json (default cluster)")
+    parser.add_argument("--report", type=Path, metavar="FILE.json", help="Only write the report of these results.")
     args = parser.parse_args()
+    if args.report:
+        print(write_report(json.loads(args.report.read_text(encoding="utf-8"))))
+        return
 
     import distributed
-    from cluster_tools import Cluster
 
     from bench.workload import w_document
+    from cluster_tools import Cluster
 
     workdir = args.workdir
     shutil.rmtree(workdir, ignore_errors=True)
@@ -169,7 +182,8 @@ def main() -> None:
     cluster.start_worker()
     cluster.start_worker()
     results: dict[str, Any] = {"machine": f"{platform.node()}, {os.cpu_count()} cores, shared with other work",
-                               "date": dt.date.today().isoformat()}
+                               "date": dt.date.today().isoformat(), "name": args.name,
+                               "command": " ".join(["python -m bench.cluster", *sys.argv[1:]])}
     try:
         client = distributed.Client(cluster.address, timeout=30, set_as_default=False)
         cluster.ensure_workers(2, client)
@@ -224,7 +238,7 @@ def _scaling(record: dict, runs: list[dict], audio_s: float, cluster: dict | Non
 def write_report(results: dict[str, Any]) -> str:
     w = results["w"]
     lines = [f"## Dask cluster ({results['date']}; {results['machine']})", "",
-             "Command: `.venv/bin/python -m bench.cluster` (scheduler + 2 `dask worker --nthreads 1 --resources "
+             f"Command: `.venv/bin/{results.get('command', 'python -m bench.cluster')}` (scheduler + 2 `dask worker --nthreads 1 --resources "
              "encode=1` on 127.0.0.1; the machine is shared with other work right now, figures are noisy).", "",
              "### Overhead of the cluster path on W (medians)", "",
              "| render | wall (s) | rounds |", "| --- | --- | --- |",
@@ -232,6 +246,7 @@ def write_report(results: dict[str, Any]) -> str:
              f"| cluster (2 single-thread workers, inputs sent) | {w['cluster_median_s']:.2f} | "
              f"{_rounds(w['cluster'])} |", "",
              f"Overhead: **{w['overhead'] * 100:+.1f}%** (target < 10%).", ""]
+    lines += _transfer_lines(results)
     # W on 4 workers: from W's measured runs (the last local round's spans)
     last_round = _last_round(w["local_runs"])
     local_w = w["local"][-1]
@@ -265,10 +280,33 @@ def write_report(results: dict[str, Any]) -> str:
                   _stops_note(scaling), ""]
     text = "\n".join(lines)
     stamp = results["date"]
-    (BENCH_DIR / f"results-{stamp}-cluster.md").write_text(text + "\n", encoding="utf-8")
-    (BENCH_DIR / f"results-{stamp}-cluster.json").write_text(json.dumps(results, indent=1, default=str) + "\n",
+    name = results.get("name", "cluster")
+    (BENCH_DIR / f"results-{stamp}-{name}.md").write_text(text + "\n", encoding="utf-8")
+    (BENCH_DIR / f"results-{stamp}-{name}.json").write_text(json.dumps(results, indent=1, default=str) + "\n",
                                                              encoding="utf-8")
     return text
+
+
+def _transfer_lines(results: dict[str, Any]) -> list[str]:
+    """Bytes the "send" transfer moved: inputs read and sent by the client (each once per render), the same inputs
+    as held by the workers in the end (each copy to a worker that needed it), pieces back; per minute of video."""
+    rows = [("W", results["w"]["cluster"][-1])]
+    if "long" in results:
+        rows.append((f"{results['long']['local']['seconds'] / 60:.0f}-minute video", results["long"]["cluster"]))
+    mb = 1e6
+    lines = ["### What the cluster moves (inputs sent, pieces back; 1080x1920 web quality)", "",
+             "| render | length (s) | inputs sent by the client (MB) | inputs held by workers (MB) | pieces back (MB) "
+             "| pieces back per minute (MB) | all of it on 1 Gb/s (s) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, record in rows:
+        seconds = record["seconds"]
+        sent, held, back = record["inputs_sent_bytes"], record["inputs_to_workers_bytes"], record["pieces_back_bytes"]
+        wire = (sent + held + back) * 8 / 1e9  # client -> scheduler, -> workers, pieces back
+        lines.append(f"| {name} | {seconds:.1f} | {sent / mb:.1f} | {held / mb:.1f} | {back / mb:.1f} | "
+                     f"{back / mb * 60 / seconds:.1f} | {wire:.2f} |")
+    lines += ["", "Inputs are sent once per render whatever its length (W's three 8 s clips and two stills; the long "
+              "video reuses them); pieces grow with the video.", ""]
+    return lines
 
 
 def _rounds(records: list[dict]) -> str:

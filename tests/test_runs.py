@@ -89,7 +89,6 @@ def test_generated_colors_do_not_count_as_inputs():
 # -- a run as plain data (renderers/ffmpeg/runs.py) ------------------------------------------------------------
 
 from conftest import slow  # noqa: E402
-
 from reelforge.errors import RenderError  # noqa: E402
 from reelforge.renderers.ffmpeg.runs import RunSpec, execute_run, plan_run  # noqa: E402
 
@@ -133,7 +132,6 @@ def test_a_run_spec_round_trips_and_refuses_another_version(tmp_path: Path):
 @slow()
 def test_a_run_executes_from_its_spec_alone_into_one_piece_per_segment(tmp_path: Path):
     from mediatools import probe
-
     from reelforge.fonts import fonts_dir
     from reelforge.workspace import Workspace
 

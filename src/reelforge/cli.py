@@ -138,7 +138,7 @@ def cmd_new(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
-    from reelforge.job import RenderJob, run
+    from reelforge.job import RenderJob
 
     if args.progress == "json":
         return _render_json_lines(args, workspace)
@@ -160,7 +160,7 @@ def _render_json_lines(args: argparse.Namespace, workspace: Workspace) -> int:
     import json
     import threading
 
-    from reelforge.job import RenderJob, run
+    from reelforge.job import RenderJob
     from reelforge.reports import error_report, progress_report, result_report
 
     lock = threading.Lock()

@@ -53,6 +53,8 @@ class DaskExecutor(Executor):
     def _run(self, task: RenderTask, on_progress: ProgressCallback, cancel: CancelToken) -> dict[str, Any]:
         from reelforge.cluster.runs import DaskRuns
 
+        if task.kind != "render":  # a task of another kind (a transcription): here, it has no video runs
+            return run_task(task, on_progress, cancel)
         runs = DaskRuns(self.client, transfer=self.transfer, shared=self.shared, slots=self.encodes)
         try:
             return run_task(task, on_progress, cancel, runs=runs)

@@ -183,6 +183,8 @@ class DaskRuns(RunExecutor):
         self.render = uuid.uuid4().hex[:16]
         self.ffmpeg = Path(ffmpeg_exe()).name
         self.log: list[dict[str, Any]] = []  # one record per finished run: worker, pid, started, ended, status
+        self.sent: dict[str, int] = {}  # input key -> bytes sent (transfer "send"; each input once per render)
+        self.received = 0  # bytes of pieces that came back as results (transfer "send")
         self._lock = threading.Lock()
         self._inputs: dict[str, Any] = {}  # key -> Dask future holding the file (transfer "send")
         self._live: dict[str, tuple[Any, Callable[[int], None], CancelToken]] = {}  # run -> (future, on_frame, cancel)
@@ -257,10 +259,12 @@ class DaskRuns(RunExecutor):
                 with self._lock:
                     future = self._inputs.get(file.key)
                 if future is None:
-                    future = self.client.submit(_held, local.read_bytes(), key=f"reelforge-input-{_safe(file.key)}",
+                    data = local.read_bytes()
+                    future = self.client.submit(_held, data, key=f"reelforge-input-{_safe(file.key)}",
                                                 pure=False, retries=self.retries)
                     with self._lock:
                         self._inputs[file.key] = future
+                        self.sent[file.key] = len(data)
                 sources[file.key] = future
         return sources
 
@@ -321,6 +325,8 @@ class DaskRuns(RunExecutor):
             if self.transfer == "send":
                 for path, data in zip(names, result["pieces"]):
                     path.write_bytes(data)
+                with self._lock:
+                    self.received += sum(len(data) for data in result["pieces"])
             elif self.transfer == "shared":
                 assert self.shared is not None
                 for key, path in zip(spec.pieces, names):
