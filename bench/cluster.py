@@ -126,7 +126,8 @@ def render(document: dict, assets: Path, cache: Path, out: Path, *, client=None,
             runs.close()
     wall = time.monotonic() - clock
     record = {"wall_s": wall, "prepare_s": prepare_s, "video_audio_s": result.timings.get("video_audio"),
-              "mux_s": result.timings.get("mux"), "seconds": result.duration, "misses": result.cache_misses}
+              "mux_s": result.timings.get("mux"), "seconds": result.duration, "misses": result.cache_misses,
+              "load_1m": os.getloadavg()[0]}  # the machine is shared: how busy it was
     if client is not None:
         record["runs"] = [{k: v for k, v in r.items() if k in ("run", "worker", "started", "ended", "status")}
                           for r in runs.log]
@@ -231,7 +232,8 @@ def _scaling(record: dict, runs: list[dict], audio_s: float, cluster: dict | Non
     cost = 0.0
     if cluster is not None:  # the cluster's cost per render: its measured video phase over the model's for 2
         cost = max(cluster["video_audio_s"] - max(makespan(durations, 2), audio_s), 0.0)
-    return {"runs": len(durations), "longest_s": max(durations), "sum_s": sum(durations), **central,
+    return {"runs": len(durations), "durations": durations, "longest_s": max(durations), "sum_s": sum(durations),
+            **central,
             "cost_s": cost, "model": model(durations, record["prepare_s"], audio_s, record["mux_s"], cost)}
 
 
@@ -310,7 +312,8 @@ def _transfer_lines(results: dict[str, Any]) -> list[str]:
 
 
 def _rounds(records: list[dict]) -> str:
-    return ", ".join(f"{record['wall_s']:.1f}" for record in records)
+    return ", ".join(f"{record['wall_s']:.1f}" + (f" (load {record['load_1m']:.1f})" if "load_1m" in record else "")
+                     for record in records)
 
 
 def _last_round(runs: list[dict]) -> list[dict]:
@@ -324,17 +327,33 @@ def _last_round(runs: list[dict]) -> list[dict]:
     return last
 
 
+def split_runs(durations: list[float], count: int) -> list[float]:
+    """The runs a plan for `count` encoders would make, by model: the longest run halved until there are `count`
+    (the planner splits the run of most frames at its middle; a run's time taken as even over its frames)."""
+    runs = list(durations)
+    while len(runs) < count:
+        longest = max(range(len(runs)), key=runs.__getitem__)
+        runs[longest:longest + 1] = [runs[longest] / 2, runs[longest] / 2]
+    return runs
+
+
 def _four_worker_note(scaling: dict, seconds: float, four: float) -> str:
     central = scaling["prepare_s"] + scaling["mux_s"]
-    if four <= seconds:
-        return f"On 4 workers W takes {four:.1f} s by the model, under its own {seconds:.1f} s."
-    runs_part = four - central
-    needed = runs_part / max(seconds - central, 1e-9) if seconds > central else float("inf")
-    return (f"On 4 workers W takes {four:.1f} s by the model, over its own {seconds:.1f} s: the critical path is the "
-            f"longest run ({scaling['longest_s']:.1f} s) plus the central parts. To finish within {seconds:.1f} s "
-            f"a 4-worker cluster needs workers about {needed:.1f}x this machine's single-core speed per encode "
-            f"(or W split into shorter runs: `--workers 8` plans at least 8), and the audio pass "
-            f"({scaling['audio_s']:.1f} s) must stay under that.")
+    planned = scaling["prepare_s"] + max(makespan(split_runs(scaling["durations"], 4), 4) + scaling["cost_s"],
+                                         scaling["audio_s"]) + scaling["mux_s"]
+    text = [f"On 4 workers W as planned by default (for 2 encoders: {scaling['runs']} runs) takes {four:.1f} s by "
+            f"the model against its own {seconds:.1f} s: the critical path is the longest run "
+            f"({scaling['longest_s']:.1f} s) plus the central parts, and 2 of the 4 workers idle."]
+    if four > seconds:
+        needed = (four - central) / max(seconds - central, 1e-9)
+        text.append(f"To finish within {seconds:.1f} s so, a 4-worker cluster needs workers about {needed:.2f}x "
+                    f"this machine's single-core speed per encode.")
+    text.append(f"Planned for 4 encoders (`RenderJob(..., workers=4)`: at least 4 runs, each about a quarter of "
+                f"the frames; different pieces, so not the same bytes as the default plan's) W takes about "
+                f"{planned:.1f} s by the model on 4 workers of this machine's speed, "
+                f"{'under' if planned < seconds else 'over'} its own length, as long as the audio pass "
+                f"({scaling['audio_s']:.1f} s, central) stays shorter than a run.")
+    return " ".join(text)
 
 
 def _stops_note(scaling: dict) -> str:

@@ -14,9 +14,11 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 distributed = pytest.importorskip("distributed")
@@ -25,15 +27,14 @@ pytest.importorskip("av")
 from cluster_tools import Cluster, descendants, inprocess_cluster  # noqa: E402
 from conftest import run_cli, slow  # noqa: E402
 from mediatools import audio_samples, make_test_image, probe  # noqa: E402
-
 from reelforge.cluster.connect import ClusterUnavailable, connect, encode_slots  # noqa: E402
 from reelforge.cluster.runs import RUNS_TOPIC, DaskRuns  # noqa: E402
 from reelforge.errors import RenderCancelled  # noqa: E402
 from reelforge.job import RenderJob, prepare, run  # noqa: E402
 from reelforge.progress import CancelToken  # noqa: E402
+from reelforge.renderers.card_layers import with_card_files  # noqa: E402
 from reelforge.renderers.ffmpeg.pipeline import input_key, plan_video  # noqa: E402
 from reelforge.renderers.ffmpeg.runs import RunSpec  # noqa: E402
-from reelforge.renderers.card_layers import with_card_files  # noqa: E402
 from reelforge.workspace import Workspace  # noqa: E402
 
 
@@ -46,11 +47,12 @@ def frame_hashes(path: Path) -> list[str]:
     return [line.rsplit(",", 1)[1].strip() for line in out.splitlines() if line and not line.startswith("#")]
 
 
-def document(quality: str = "draft", seconds: float = 3.0, text: str = "On every worker") -> dict:
-    """Four silent scenes (a picture with a camera move, a gradient, a colour, the picture again) with drawn text
-    and two transitions: several runs, an input file to send, fonts to find."""
+def document(quality: str = "draft", seconds: float = 3.0, text: str = "On every worker", music: bool = False) -> dict:
+    """Four scenes (a picture with a camera move, a gradient, a colour, the picture again) with drawn text and two
+    transitions: several runs, an input file to send, fonts to find; silent, or with composed music."""
     picture = {"type": "image", "source": {"uploadName": "a.png"}, "motion": "zoom_in"}
     return {"version": "1", "name": "Cluster", "output": {"quality": quality},
+            **({"music": {"mood": "calm", "volume": 0.5}} if music else {}),
             "scenes": [
                 {"id": "one", "duration": seconds, "visual": picture,
                  "overlays": [{"text": text}], "transition": {"type": "crossfade", "duration": 0.5}},
@@ -99,9 +101,9 @@ def client(cluster):
 
 @pytest.fixture(scope="module")
 def local_render(tmp_path_factory, assets) -> tuple[Path, Path, RenderJob]:
-    """The web-quality document rendered here, without a cluster: (output, cache, job)."""
+    """The web-quality document with music rendered here, without a cluster: (output, cache, job)."""
     folder = tmp_path_factory.mktemp("local")
-    job = RenderJob.of(write_document(assets, "web", quality="web"), folder / "local.mp4", workers=4)
+    job = RenderJob.of(write_document(assets, "web", quality="web", music=True), folder / "local.mp4", workers=4)
     cache = folder / "cache"
     run(job, Workspace(cache))
     return folder / "local.mp4", cache, job
@@ -154,7 +156,9 @@ def test_a_documents_runs_land_on_both_workers_and_match_a_local_render(cluster,
     assert len({event["worker"] for event in done}) == 2, log
     # Identical output and the same cache keys as the local render.
     assert frame_hashes(tmp_path / "cluster.mp4") == frame_hashes(local)
-    assert (audio_samples(tmp_path / "cluster.mp4") == audio_samples(local)).all()
+    samples = audio_samples(local)
+    assert samples.size > 48000 * 10 and abs(samples).max() > 0.05  # music: there is audio to compare
+    assert np.array_equal(audio_samples(tmp_path / "cluster.mp4"), samples)
     assert sorted(p.name for p in (cache / "segments").iterdir()) == \
         sorted(p.name for p in (local_cache / "segments").iterdir())
     assert result.cache_misses == len(list((cache / "segments").iterdir())) + 1
@@ -226,6 +230,34 @@ def test_cancel_mid_render_stops_the_ffmpeg_running_on_the_workers(cluster, clie
     assert seen and not out.exists()
     answers = {record["status"] for record in runs.log}
     assert "cancelled" in answers, runs.log  # the running tasks saw the flag and said so
+
+
+@slow()
+def test_ctrl_c_of_render_with_a_scheduler_stops_the_runs_on_the_workers(cluster, client, assets, tmp_path):
+    out = tmp_path / "interrupted.mp4"
+    command = [str(Path(sys.executable).parent / "reelforge"), "render", str(write_document(assets, "ctrl-c",
+               quality="web", seconds=8)), "-o", str(out), "--scheduler", cluster.address, "-q"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, process_group=0,
+                               env={**os.environ, "REELFORGE_CACHE": str(tmp_path / "cache")})
+    try:
+        workers = cluster.worker_pids()
+        deadline = time.monotonic() + 300  # Ctrl-C once a run's ffmpeg is encoding on a worker
+        while not [p for p in descendants(workers) if "ffmpeg" in p[1]]:
+            assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "no run started on a worker"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 130, stderr
+        deadline = time.monotonic() + 15
+        while [p for p in descendants(workers) if "ffmpeg" in p[1]] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [p for p in descendants(workers) if "ffmpeg" in p[1]], "ffmpeg outlived Ctrl-C on a worker"
+        assert not out.exists()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error_within_seconds(tmp_path):
@@ -323,7 +355,7 @@ def test_a_shared_folder_carries_inputs_and_pieces_instead_of_the_network(inproc
 
 
 def test_batch_jobs_from_a_jsonl_file_and_the_summary_table(tmp_path):
-    from reelforge.cluster.batch import Item, read_jobs, summary_table
+    from reelforge.cluster.batch import read_jobs, summary_table
 
     (tmp_path / "a.json").write_text("{}")
     lines = [json.dumps({"document": "a.json", "quality": "draft"}), "", "not json",
@@ -373,8 +405,15 @@ def test_serve_with_a_scheduler_completes_cancels_and_sends_webhooks_as_with_its
 
         long = document(quality="web", seconds=8)
         job = submit(server, long)
-        server.wait_for(job["id"], ("rendering",), condition=lambda j: j["progress"] > 5, timeout=300)
+        server.wait_for(job["id"], ("rendering",), timeout=300)
         workers = cluster.worker_pids()
+        deadline = time.monotonic() + 300  # cancel once a run's ffmpeg is encoding on a worker
+        while not [p for p in descendants(workers) if "ffmpeg" in p[1]]:
+            assert time.monotonic() < deadline, "no run started on a worker"
+            time.sleep(0.05)
+        at_start = server.call("GET", f"/v1/renders/{job['id']}").json()["progress"]
+        server.wait_for(job["id"], ("rendering",), condition=lambda j: j["progress"] > at_start + 1,
+                        timeout=300)  # the workers' progress (frames encoded) reaches the job
         answer = server.call("POST", f"/v1/renders/{job['id']}/cancel")
         assert answer.status == 200 and answer.json()["status"] == "cancelled", answer.body
         deadline = time.monotonic() + 15
