@@ -49,7 +49,10 @@ class FfmpegLog:
                     self._record(label or kwargs.get("what", "ffmpeg"), clock)
             return wrapper
 
+        from reelforge.renderers.ffmpeg import runs
+
         pipeline.run_ffmpeg = timed(pipeline.run_ffmpeg)
+        runs.run_ffmpeg = timed(runs.run_ffmpeg)
         ffmpeg_audio.run_ffmpeg = timed(ffmpeg_audio.run_ffmpeg)
 
     def reset(self) -> None:

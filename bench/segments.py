@@ -35,12 +35,17 @@ def _run(args: list[str], cwd: Path) -> float:
 
 def _profile_run(timeline: Any, chosen: list[Any], folder: Path, name: int | str) -> dict[str, Any]:
     from reelforge.fonts import fonts_dir
-    from reelforge.renderers.ffmpeg.video import encoder_args, piece_path, run_command
+    from reelforge.renderers.ffmpeg.pipeline import input_key
+    from reelforge.renderers.ffmpeg.runs import lay_out, plan_run
+    from reelforge.renderers.ffmpeg.video import encoder_args, piece_path
     from reelforge.workspace import Workspace
 
     folder.mkdir()
     workspace = Workspace.from_environment()
-    args = run_command(timeline, chosen, folder, fonts_dir(workspace), timeline.quality, workspace.folder("stills"))
+    spec, files = plan_run(timeline, chosen, [f"piece{k}" for k in range(len(chosen))], name=str(name),
+                           quality=timeline.quality, stills=workspace.folder("stills"), threads=None, fonts="",
+                           file_key=lambda path: input_key(path, workspace))
+    args = lay_out(spec, files, folder, fonts_dir(workspace))
     to_null = args[:args.index("-c:v")] + ["-f", "null", "-"]
     kinds = ["transition" if s.transition else (s.scene.layer.visual.kind if s.scene else "tail") for s in chosen]
     row: dict[str, Any] = {"run": name, "segments": len(chosen), "kinds": ", ".join(kinds),

@@ -84,3 +84,63 @@ def test_a_run_opens_at_most_a_few_files_so_its_memory_does_not_grow_with_the_pr
 def test_generated_colors_do_not_count_as_inputs():
     segments = scenes_of(*["color"] * 10)
     assert plan_runs(segments, list(range(10)), workers=1) == [list(range(10))]
+
+
+# -- a run as plain data (renderers/ffmpeg/runs.py) ------------------------------------------------------------
+
+from conftest import slow  # noqa: E402
+from reelforge.errors import RenderError  # noqa: E402
+from reelforge.renderers.ffmpeg.runs import RunSpec, execute_run, plan_run  # noqa: E402
+
+
+def looping_clip_run(tmp_path: Path) -> tuple[RunSpec, dict[str, Path], Path]:
+    """A run of one 90-frame scene whose 1 s clip loops (ffmpeg opens the clip once per cycle)."""
+    from mediatools import make_test_clip
+
+    clip = make_test_clip(tmp_path / "clip.mp4", seconds=1.0)
+    span = FrameRange(0, 90)
+    visual = LayerVisual("video", path=clip, fit="cover", loop=True, source_length=Rate.of(30).seconds(30))
+    segments = [Segment(FrameRange(0, 45), scene=ScenePart(Layer(span, visual, "s"), 0)),
+                Segment(FrameRange(45, 45), scene=ScenePart(Layer(span, visual, "s"), 45))]
+    timeline = Timeline(Rate.of(30), 320, 240, 90, scenes=[segments[0].scene.layer])
+    spec, files = plan_run(timeline, segments, ["key-a", "key-b"], name="run0", quality="draft",
+                           stills=tmp_path / "stills", threads=1, fonts="fonts-print",
+                           file_key=lambda path: f"file:{path.name}")
+    return spec, files, clip
+
+
+def test_a_run_spec_opens_a_file_once_by_key_however_often_its_inputs_read_it(tmp_path: Path):
+    spec, files, clip = looping_clip_run(tmp_path)
+    assert spec.files == (type(spec.files[0])("file:clip.mp4", ".mp4"),)
+    assert len(spec.inputs) >= 3 and {item.file for item in spec.inputs} == {0}  # three cycles, one file
+    assert files == {"file:clip.mp4": clip}
+    args = spec.arguments()
+    assert args.count("-i") == len(spec.inputs) and set(args[i + 1] for i, a in enumerate(args) if a == "-i") == {"in/0.mp4"}
+    assert args[args.index("-threads", args.index("-map")) + 1] == "1"  # x264's threads, after the graph's map
+    assert "-threads" not in spec.with_threads(None).arguments()[args.index("-map"):]
+    assert (spec.frames, spec.pieces, spec.what) == (90, ("key-a", "key-b"), "video, frames 0-90")
+
+
+def test_a_run_spec_round_trips_and_refuses_another_version(tmp_path: Path):
+    spec, _, _ = looping_clip_run(tmp_path)
+    data = spec.to_dict()
+    assert RunSpec.from_dict(data) == spec
+    with pytest.raises(RenderError, match="different reelforge versions"):
+        RunSpec.from_dict({**data, "version": 99})
+
+
+@slow()
+def test_a_run_executes_from_its_spec_alone_into_one_piece_per_segment(tmp_path: Path):
+    from mediatools import probe
+    from reelforge.fonts import fonts_dir
+    from reelforge.workspace import Workspace
+
+    spec, files, clip = looping_clip_run(tmp_path)
+    moved = tmp_path / "elsewhere.bin"  # the file may lie anywhere, under any name: the key says what it is
+    clip.rename(moved)
+    folder = tmp_path / "run"
+    folder.mkdir()
+    pieces = execute_run(spec, {"file:clip.mp4": moved}, folder, fonts=fonts_dir(Workspace(tmp_path / "cache")),
+                         env=None)
+    assert [p.name for p in pieces] == ["piece000.mp4", "piece001.mp4"]
+    assert [probe(p).video.packets for p in pieces] == [45, 45]

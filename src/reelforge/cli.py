@@ -137,7 +137,7 @@ def cmd_new(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
-    from reelforge.job import RenderJob, run
+    from reelforge.job import RenderJob
 
     if args.progress == "json":
         return _render_json_lines(args, workspace)
@@ -145,7 +145,7 @@ def cmd_render(args: argparse.Namespace, workspace: Workspace) -> int:
     started = time.monotonic()
     job = RenderJob.of(args.file, args.output, assets=args.assets, quality=args.quality, backend=args.backend)
     try:
-        result = run(job, workspace, on_progress=progress.update)
+        result = _run_job(args, workspace, job, progress.update)
     finally:
         progress.close()
     elapsed = time.monotonic() - started
@@ -159,7 +159,7 @@ def _render_json_lines(args: argparse.Namespace, workspace: Workspace) -> int:
     import json
     import threading
 
-    from reelforge.job import RenderJob, run
+    from reelforge.job import RenderJob
     from reelforge.reports import error_report, progress_report, result_report
 
     lock = threading.Lock()
@@ -172,12 +172,25 @@ def _render_json_lines(args: argparse.Namespace, workspace: Workspace) -> int:
     started = time.monotonic()
     job = RenderJob.of(args.file, args.output, assets=args.assets, quality=args.quality, backend=args.backend)
     try:
-        result = run(job, workspace, on_progress=lambda progress: emit(progress_report(progress)))
+        result = _run_job(args, workspace, job, lambda progress: emit(progress_report(progress)))
     except (ReelforgeError, KeyboardInterrupt) as error:
         emit({"type": "error", **error_report(error if isinstance(error, ReelforgeError) else RenderCancelled())})
         raise
     emit(result_report(result, time.monotonic() - started))
     return EXIT_OK
+
+
+def _run_job(args: argparse.Namespace, workspace: Workspace, job, on_progress):
+    """Run a render job here, or with its video runs on a Dask cluster (`--scheduler`)."""
+    from reelforge.job import run
+
+    if getattr(args, "shared_folder", None) and not getattr(args, "scheduler", None):
+        raise UsageError("--shared-folder needs --scheduler")
+    if getattr(args, "scheduler", None):
+        from reelforge.cluster.cli_commands import render_on_cluster
+
+        return render_on_cluster(args, workspace, job, on_progress)
+    return run(job, workspace, on_progress=on_progress)
 
 
 class ProgressBar:
@@ -346,6 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "(stage, fraction, etaSeconds; then the result or the error with its code and path).")
     render.add_argument("--backend", choices=["ffmpeg", "moviepy"], default="ffmpeg",
                         help="ffmpeg: fast, cached by segment (default); moviepy: the reference renderer.")
+
+    # Dask cluster (issue 16): `render --scheduler`, and `batch`; the bodies live in reelforge.cluster.cli_commands
+    from reelforge.cluster.cli_commands import add_batch_arguments, add_cluster_arguments, cmd_batch
+
+    add_cluster_arguments(render)
+    add_batch_arguments(command("batch", cmd_batch, "Render many documents at once, their video runs spread over a "
+                                                    "Dask cluster (a local one by default); a summary table at the end."))
 
     frame = command("frame", cmd_frame, "Write the frame shown at a time as PNG, without rendering the video.")
     frame.add_argument("file", metavar="FILE", help="Document JSON file.")

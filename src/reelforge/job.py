@@ -27,6 +27,7 @@ from reelforge.workspace import Workspace
 if TYPE_CHECKING:  # importing these at run time would load the whole model on `import reelforge.job`
     from reelforge.document.loader import LoadedDocument
     from reelforge.model import Document
+    from reelforge.renderers.ffmpeg.runs import RunExecutor
     from reelforge.timeline import Timeline
 
 Quality = Literal["draft", "web", "studio"]
@@ -127,8 +128,9 @@ def prepare(job: RenderJob, workspace: Workspace, *, on_progress: ProgressCallba
 
 
 def render_prepared(prepared: PreparedRender, workspace: Workspace, *, on_progress: ProgressCallback | None = None,
-                    cancel: CancelToken | None = None) -> RenderResult:
-    """Render a prepared job with its backend into its output (written only when complete)."""
+                    cancel: CancelToken | None = None, runs: "RunExecutor | None" = None) -> RenderResult:
+    """Render a prepared job with its backend into its output (written only when complete). `runs`: where the
+    ffmpeg backend's video runs execute (default: here; `reelforge.cluster.runs.DaskRuns`: a Dask cluster)."""
     from reelforge.renderers import get_backend
 
     job = prepared.job
@@ -138,14 +140,17 @@ def render_prepared(prepared: PreparedRender, workspace: Workspace, *, on_progre
     if cancel is not None:
         cancel.raise_if_cancelled()
     timeline = prepared.timeline
+    elsewhere = {} if runs is None else {"runs": runs}
+    if runs is not None and job.backend != "ffmpeg":
+        raise ReelforgeError(f"the {job.backend} backend renders on this machine only (use the ffmpeg backend)")
     result = backend(timeline, Path(job.output), workspace, quality=timeline.quality, on_progress=on_progress,
-                     cancel=cancel, subtitles=job.subtitles, workers=job.workers)
+                     cancel=cancel, subtitles=job.subtitles, workers=job.workers, **elsewhere)
     result.timings = {**prepared.timings, **result.timings}
     return result
 
 
 def run(job: RenderJob, workspace: Workspace, *, on_progress: ProgressCallback | None = None,
-        cancel: CancelToken | None = None) -> RenderResult:
+        cancel: CancelToken | None = None, runs: "RunExecutor | None" = None) -> RenderResult:
     """Prepare and render a job. Raises DocumentError (a bad document, with JSON paths), MediaError (an asset),
     RenderError (ffmpeg or a card failed) or RenderCancelled; an existing output is untouched by a failure."""
     from reelforge.renderers import get_backend
@@ -161,7 +166,7 @@ def run(job: RenderJob, workspace: Workspace, *, on_progress: ProgressCallback |
     if cancel is not None:
         cancel.raise_if_cancelled()
     return render_prepared(prepare(job, workspace, on_progress=on_progress, cancel=cancel), workspace,
-                           on_progress=on_progress, cancel=cancel)
+                           on_progress=on_progress, cancel=cancel, runs=runs)
 
 
 def render(

@@ -75,6 +75,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--webhook-attempts", type=int, help="Deliveries of an event before giving up (default 5).")
     parser.add_argument("--webhook-backoff", dest="webhook_backoff_seconds", type=float,
                         help="Seconds before the first webhook retry, doubled each time (default 10).")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:8786", help="Put renders' video runs on this Dask "
+                                                                      "cluster (default: this machine).")
+    parser.add_argument("--shared-folder", type=Path, metavar="DIR", help="With --scheduler: a folder every worker "
+                        "mounts too; inputs and pieces pass through it instead of the network.")
     parser.add_argument("--writer", choices=["outline", "llm"], help="Script writer of the prompt routes (default "
                         "outline: the prompt is the script; llm: the endpoint --llm-url names).")
     parser.add_argument("--llm-url", help="OpenAI-compatible base URL of the llm writer, e.g. http://127.0.0.1:8080/v1.")
@@ -84,8 +88,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 SERVE_FLAGS = ("host", "port", "data", "workers", "media_root", "allow_fetch_hosts", "allow_webhook_hosts",
-               "public_url", "max_attempts", "webhook_attempts", "webhook_backoff_seconds", "writer", "llm_url",
-               "llm_model")
+               "public_url", "max_attempts", "webhook_attempts", "webhook_backoff_seconds", "scheduler", "shared_folder",
+               "writer", "llm_url", "llm_model")
 
 
 def run_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

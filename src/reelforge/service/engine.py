@@ -112,6 +112,10 @@ class Engine:
         self.quotas = Quotas(self.store)
         self.endpoints = Endpoints(self.store)
         self.idempotency = Idempotency(self.store, settings.idempotency_seconds)
+        if executor is None and settings.scheduler:  # renders' video runs on a Dask cluster (issue 16)
+            from reelforge.cluster.executor import DaskExecutor
+
+            executor = DaskExecutor.connect(settings.scheduler, settings.workers, shared=settings.shared_folder)
         if executor is None:
             kind = ProcessExecutor if settings.executor == "process" else LocalExecutor
             executor = kind(settings.workers, nice=settings.render_nice)

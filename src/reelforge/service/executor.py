@@ -12,7 +12,8 @@ elsewhere (a cluster executor submits `run_task` to its workers). The contract:
 - `shutdown(wait)`: no new tasks; with `wait`, return when the running ones have ended.
 
 `ProcessExecutor` (the server's default) runs each task in a process of its own; `LocalExecutor` in a thread
-of this process (for programs that embed the engine).
+of this process (for programs that embed the engine); `reelforge.cluster.executor.DaskExecutor` (`serve
+--scheduler`) prepares, mixes and muxes here and puts each render's video runs on a Dask cluster.
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ class RenderTask:
 
 
 def run_task(task: RenderTask, on_progress: ProgressCallback | None = None,
-             cancel: CancelToken | None = None) -> dict[str, Any]:
+             cancel: CancelToken | None = None, runs=None) -> dict[str, Any]:
     """Render the task's job into its output and write its caption files and scene index (or run the task of
-    another kind); what it made, as a dict."""
+    another kind); what it made, as a dict. `runs`: where the video runs execute (a `RunExecutor`; default here)."""
     from reelforge.timeline.captions import write_sidecar
 
     workspace = Workspace.from_dict(task.workspace)
@@ -74,7 +75,7 @@ def run_task(task: RenderTask, on_progress: ProgressCallback | None = None,
         return run_kind(task.kind, task.params or {}, workspace, on_progress, cancel)
     assert task.job is not None
     prepared = prepare(task.job, workspace, on_progress=on_progress, cancel=cancel)
-    result = render_prepared(prepared, workspace, on_progress=on_progress, cancel=cancel)
+    result = render_prepared(prepared, workspace, on_progress=on_progress, cancel=cancel, runs=runs)
     timeline = prepared.timeline
     written = []
     for name in task.captions:

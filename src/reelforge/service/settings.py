@@ -33,6 +33,10 @@ class ServiceSettings(BaseModel):
     render_threads: int = Field(default=2, ge=1, description="ffmpeg encoders one render runs at once.")
     executor: Literal["process", "thread"] = Field(default="process", description="Where renders run: a process "
                                                    "each (the API never waits for a render's Python), or threads.")
+    scheduler: str | None = Field(default=None, description="A Dask scheduler (tcp://HOST:8786): renders put "
+                                  "their video runs on its workers (the `cluster` extra).")
+    shared_folder: Path | None = Field(default=None, description="A folder the cluster's workers and this server "
+                                       "all mount: inputs and pieces pass through it instead of the network.")
     render_nice: int = Field(default=10, ge=0, le=19, description="Scheduling niceness of renders (and their "
                                                                   "ffmpeg): the API stays responsive while they run.")
     max_attempts: int = Field(default=3, ge=1, description="Tries of a render the server was stopped during.")

@@ -1,6 +1,10 @@
 """The ffmpeg backend: the timeline cut into segments cached by content, the missing ones rendered as runs of one
 ffmpeg graph each, an audio pass beside them, then one mux into the output, written atomically.
 
+`plan_video` makes the plan (keys, and the runs as plain `runs.RunSpec`s); a `runs.RunExecutor` executes the runs
+(here by default, or on a cluster's workers) and the pieces come back into this workspace's cache; the cards, the
+audio pass and the mux run here.
+
 A piece's key is made of what made it, never of where it lies: the graph (with the fonts folder as a
 placeholder), the input arguments with every file replaced by its content hash (cards, which may not be
 rendered yet, by their content-addressed names), and the fonts' content.
@@ -10,8 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 
 from reelforge.errors import RenderCancelled, RenderError
@@ -21,8 +28,9 @@ from reelforge.process import run_ffmpeg
 from reelforge.progress import CancelToken, ProgressCallback, ProgressTracker, RenderResult
 from reelforge.renderers.card_layers import card_layers, render_missing_cards, with_card_files
 from reelforge.renderers.ffmpeg.audio import AUDIO_VERSION, LIMITER, TARGET_LUFS, aac_args, mix_graph, render_audio
-from reelforge.renderers.ffmpeg.segments import plan_runs, plan_segments
-from reelforge.renderers.ffmpeg.video import piece_path, run_command, run_inputs, segment_identity
+from reelforge.renderers.ffmpeg.runs import LocalRuns, RunExecutor, RunSpec, plan_run, x264_threads
+from reelforge.renderers.ffmpeg.segments import Segment, plan_runs, plan_segments
+from reelforge.renderers.ffmpeg.video import run_inputs, segment_identity
 from reelforge.timebase import seconds_str
 from reelforge.timeline import Timeline
 from reelforge.timeline.captions import write_sidecar
@@ -31,6 +39,51 @@ from reelforge.workspace import Workspace, content_key
 PIPELINE_VERSION = "6"
 # ffmpeg processes encoding video at once (each runs x264 on several threads)
 VIDEO_WORKERS = 2
+
+
+@dataclass
+class VideoPlan:
+    """The video pass of one render: every segment's cache key, the ones missing from the cache, and the runs
+    (plain `RunSpec`s) that render them, with where this machine has each of the runs' input files."""
+
+    segments: list[Segment]
+    keys: list[str]  # each segment's cache key: <cache>/segments/<key>.mp4
+    pending: list[int]  # indices of the segments not in the cache
+    runs: list[RunSpec]
+    files: dict[str, Path]  # every run input, by content key
+
+    def cached(self, workspace: Workspace) -> list[Path]:
+        folder = workspace.folder("segments")
+        return [folder / f"{key}.mp4" for key in self.keys]
+
+
+def plan_video(timeline: Timeline, workspace: Workspace, quality: str, workers: int = VIDEO_WORKERS) -> VideoPlan:
+    """Cut `timeline` (its cards' files attached: `with_card_files`) into segments, key each by content, and plan
+    the missing ones as runs for `workers` encoders at once. The plan depends only on the timeline, the cache and
+    `workers` (and this machine's core count, for x264's threads), never on where the runs will execute."""
+    stills = workspace.folder("stills")
+    fonts_print = fonts_fingerprint(workspace)
+    segments = plan_segments(timeline)
+    keys = []
+    for segment in segments:
+        identity, inputs = segment_identity(timeline, segment, quality, stills)
+        keys.append(content_key(PIPELINE_VERSION, quality, timeline.width, timeline.height, timeline.rate.ffmpeg(),
+                                identity, input_identity(inputs, workspace), fonts_print))
+    segment_dir = workspace.folder("segments")
+    pending = [index for index, key in enumerate(keys) if not (segment_dir / f"{key}.mp4").is_file()]
+    chosen_runs = plan_runs(segments, pending, max(workers, 1),
+                            inputs=lambda chosen: run_inputs(timeline, chosen, stills))
+    # Runs side by side split the cores between their encoders (fewer frames in flight, less memory).
+    threads = x264_threads(min(len(chosen_runs), max(workers, 1)))
+    runs: list[RunSpec] = []
+    files: dict[str, Path] = {}
+    for run in chosen_runs:
+        spec, where = plan_run(timeline, [segments[i] for i in run], [keys[i] for i in run], name=f"run{run[0]}",
+                               quality=quality, stills=stills, threads=threads, fonts=fonts_print,
+                               file_key=lambda path: input_key(path, workspace))
+        runs.append(spec)
+        files.update(where)
+    return VideoPlan(segments, keys, pending, runs, files)
 
 
 def render_timeline(
@@ -43,19 +96,21 @@ def render_timeline(
     cancel: CancelToken | None = None,
     subtitles: bool = True,
     workers: int = VIDEO_WORKERS,
+    runs: RunExecutor | None = None,
 ) -> RenderResult:
-    """The ffmpeg backend: segments (cached by content) and the audio pass, then one mux into `out`."""
+    """The ffmpeg backend: segments (cached by content) and the audio pass, then one mux into `out`.
+
+    `runs`: where the video runs execute (default: `workers` threads of this process); the plan, and so every
+    piece, is the same wherever they do. The cards, the audio pass and the mux always run here."""
     cancel = cancel or CancelToken()
     stop = CancelToken(parent=cancel)  # also stops the other parts when one fails; the caller's token stays as it is
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     sweep_partials(out.parent, out.name)  # what renders killed before left behind
     workspace.sweep_work()
-    segment_dir = workspace.folder("segments")
-    stills = workspace.folder("stills")
     timings: dict[str, float] = {}
     hits = misses = 0
-    # Leaving this block shuts the card pool down, removes the work folder and then, only when the block ended
+    # Leaving this block shuts the pools down, removes the work folder and then, only when the block ended
     # without an exception, renames the finished output into place (else its temporary file is removed).
     with contextlib.ExitStack() as resources:
         # The output's temporary file is made first: a folder that cannot be written fails now, not after the work.
@@ -65,33 +120,20 @@ def render_timeline(
         resources.callback(card_pool.shutdown, wait=True, cancel_futures=True)
         try:
             timeline = with_card_files(timeline, workspace)
-            fonts = fonts_dir(workspace)
-            text_env = fontconfig_env(workspace)
-            fonts_print = fonts_fingerprint(workspace)
-            segments = plan_segments(timeline)
-            cached_paths: list[Path] = []
-            inputs_of: list[list[str]] = []
-            for segment in segments:
-                identity, inputs = segment_identity(timeline, segment, quality, stills)
-                key = content_key(PIPELINE_VERSION, quality, timeline.width, timeline.height, timeline.rate.ffmpeg(),
-                                  identity, input_identity(inputs, workspace), fonts_print)
-                cached_paths.append(segment_dir / f"{key}.mp4")
-                inputs_of.append(inputs)
-
+            if runs is None:
+                runs = LocalRuns(workers, fonts_dir(workspace), fontconfig_env(workspace))
+                resources.callback(runs.close)
+            plan = plan_video(timeline, workspace, quality, workers)
+            cached_paths = plan.cached(workspace)
             audio_cached = workspace.folder("audio") / f"{audio_key(timeline, workspace)}.m4a"
-            pending = [index for index, path in enumerate(cached_paths) if not path.is_file()]
-            runs = plan_runs(segments, pending, max(workers, 1), inputs=lambda chosen: run_inputs(timeline, chosen, stills))
-            # Runs side by side split the cores between their encoders (fewer frames in flight, less memory).
-            at_once = min(len(runs), max(workers, 1))
-            x264_threads = max((os.cpu_count() or 2) // at_once, 1) if at_once > 1 else None
-            needed_cards = {Path(value) for index in pending for before, value in zip(inputs_of[index], inputs_of[index][1:])
-                            if before == "-i"}
+            needed_cards = {path for path in plan.files.values() if path.parent == workspace.cache / "cards"}
             card_futures = {path: future for path, future in render_missing_cards(timeline, card_pool, workspace,
                                                                                     stop).items()
                             if path in needed_cards}
+            segments, pending = plan.segments, plan.pending
             hits = len(segments) - len(pending) + (1 if audio_cached.is_file() else 0)
             misses = len(pending) + (0 if audio_cached.is_file() else 1)
-            weights = {f"run{run[0]}": float(sum(segments[i].range.duration for i in run)) for run in runs}
+            weights = {spec.name: float(spec.frames) for spec in plan.runs}
             weights["audio"] = 0.0 if audio_cached.is_file() else max(timeline.frames * 0.03, 1.0)
             weights["mux"] = max(timeline.frames * 0.02, 1.0)
             card_frames = {layer.visual.path: layer.range.duration for layer in card_layers(timeline)}
@@ -102,26 +144,38 @@ def render_timeline(
 
             for path, future in card_futures.items():
                 future.add_done_callback(lambda _f, key=f"card{path.name}": tracker.update(key, weights[key], "cards"))
+            published = dict(zip(plan.keys, cached_paths))
 
-            def render_run(run: list[int]) -> None:
-                key = f"run{run[0]}"
-                for index in run:  # the cards it shows must be rendered first
-                    for before, value in zip(inputs_of[index], inputs_of[index][1:]):
-                        if before == "-i" and Path(value) in card_futures:
-                            card_futures[Path(value)].result()
-                folder = workdir / key
+            def start_run(spec: RunSpec) -> Future:
+                """The run submitted once the cards it shows are rendered; its pieces moved into the cache."""
+                done: Future = Future()
+                cards = [card_futures[path] for key, path in plan.files.items()
+                         if path in card_futures and any(file.key == key for file in spec.files)]
+                folder = workdir / spec.name
                 folder.mkdir()
-                chosen = [segments[index] for index in run]
-                args = run_command(timeline, chosen, folder, fonts, quality, stills, threads=x264_threads)
-                run_ffmpeg(args, cwd=folder, cancel=stop, on_frame=lambda n: tracker.update(key, n, "video"),
-                           what=f"video, frames {chosen[0].range.start}-{chosen[-1].range.end}", env=text_env)
-                for number, index in enumerate(run):
-                    piece = piece_path(folder, number)
-                    if not piece.is_file():
-                        raise RenderError(f"video, frames {chosen[0].range.start}-{chosen[-1].range.end}: "
-                                          f"ffmpeg wrote no piece for frame {segments[index].range.start}")
-                    _publish(piece, cached_paths[index])
-                tracker.update(key, weights[key], "video")
+
+                def finish(inner: Future) -> None:
+                    try:
+                        for key, piece in zip(spec.pieces, inner.result()):
+                            _publish(piece, published[key])
+                        tracker.update(spec.name, weights[spec.name], "video")
+                        done.set_result(None)
+                    except BaseException as error:  # noqa: BLE001 - handed to the waiting render
+                        done.set_exception(error)
+
+                def launch() -> None:
+                    try:
+                        for card in cards:
+                            card.result()
+                        inner = runs.submit(spec, plan.files, folder, stop,
+                                            lambda n: tracker.update(spec.name, n, "video"))
+                    except BaseException as error:  # noqa: BLE001
+                        done.set_exception(error)
+                        return
+                    inner.add_done_callback(finish)
+
+                _when_done(cards, launch)
+                return done
 
             def render_audio_pass() -> None:
                 if audio_cached.is_file():
@@ -134,10 +188,10 @@ def render_timeline(
 
             clock = time.monotonic()
             # The audio pass is light and runs beside the video runs rather than taking a video worker's turn.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio") as audio_pool, \
-                    ThreadPoolExecutor(max_workers=max(workers, 1), thread_name_prefix="video") as pool:
-                futures = [audio_pool.submit(render_audio_pass)] + [pool.submit(render_run, run) for run in runs]
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audio") as audio_pool:
+                futures = [audio_pool.submit(render_audio_pass)]
                 try:
+                    futures += [start_run(spec) for spec in plan.runs]
                     wait(futures, return_when=FIRST_EXCEPTION)
                 except BaseException:  # interrupted while waiting
                     stop.cancel()
@@ -178,6 +232,26 @@ def render_timeline(
                         timings, hits, misses)
 
 
+def _when_done(futures: list[Future], then: Callable[[], None]) -> None:
+    """Call `then` (in the thread that completes the last of `futures`, or now when there are none) once every one
+    of `futures` is done, however it ended."""
+    if not futures:
+        then()
+        return
+    left = [len(futures)]
+    lock = threading.Lock()
+
+    def one_done(_future: Future) -> None:
+        with lock:
+            left[0] -= 1
+            last = left[0] == 0
+        if last:
+            then()
+
+    for future in futures:
+        future.add_done_callback(one_done)
+
+
 def _publish(tmp: Path, cached: Path) -> None:
     """Move a finished piece into the cache atomically (same filesystem: the cache root)."""
     os.replace(tmp, cached)
@@ -187,20 +261,24 @@ def _concat_escape(path: Path) -> str:
     return str(path).replace("'", "'\\''")
 
 
+def input_key(path: Path, workspace: Workspace) -> str:
+    """An input file named by what it holds: a card (named by its content already, and perhaps not rendered yet)
+    by its file name, any other file by its content hash."""
+    if path.parent == workspace.cache / "cards":
+        return f"card:{path.name}"
+    if not path.is_file():
+        raise RenderError(f"{path}: the file is gone")
+    return f"file:{workspace.file_hash(path)}"
+
+
 def input_identity(args: list[str], workspace: Workspace) -> list[str]:
-    """ffmpeg input arguments with every file named by what it holds rather than where it lies: a card (named by
-    its content already, and perhaps not rendered yet) by its file name, any other file by its content hash.
+    """ffmpeg input arguments with every file named by what it holds rather than where it lies (`input_key`).
     Anything else (seek times, lavfi sources) stays as it is."""
-    cards = workspace.cache / "cards"
     identity = []
     for before, value in zip(["", *args], args):
         path = Path(value)
-        if before != "-i":
-            identity.append(value)
-        elif path.parent == cards:
-            identity.append(f"card:{path.name}")
-        elif path.is_file():
-            identity.append(f"file:{workspace.file_hash(path)}")
+        if before == "-i" and (path.parent == workspace.cache / "cards" or path.is_file()):
+            identity.append(input_key(path, workspace))
         else:
             identity.append(value)
     return identity

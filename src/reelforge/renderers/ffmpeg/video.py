@@ -362,23 +362,26 @@ def run_inputs(timeline: Timeline, segments: list[Segment], stills: Path) -> int
     return len(builder.inputs)
 
 
-def run_command(timeline: Timeline, segments: list[Segment], workdir: Path, fonts_dir: Path, quality: str,
-                stills: Path, threads: int | None = None) -> list[str]:
-    """ffmpeg arguments (run in `workdir`) rendering consecutive `segments` in one process: one encode with a
-    keyframe at every segment's first frame, cut there into `piece000.mp4`, `piece001.mp4`, ... in `workdir`.
-    `threads`: x264's threads (its own choice when None; less when several runs share the cores)."""
-    builder, graph, ass_text = _run_graph(timeline, segments, fonts_dir, stills)
-    if ass_text:
-        (workdir / ASS_NAME).write_text(ass_text, encoding="utf-8")
-    (workdir / "graph.txt").write_text(graph, encoding="utf-8")
+def run_parts(timeline: Timeline, segments: list[Segment], stills: Path) -> tuple[list[list[str]], str, str]:
+    """What one ffmpeg process rendering consecutive `segments` is made of: its inputs (each an argument list
+    ending in `-i FILE`), its filter graph (libass's fonts folder named `fonts`, relative to the run's folder) and
+    its subtitle file's text ("" when no text shows). `runs.RunSpec` turns these into plain data."""
+    builder, graph, ass_text = _run_graph(timeline, segments, FONTS_PLACEHOLDER, stills)
+    return builder.inputs, graph, ass_text
+
+
+def run_output_args(rate: Rate, quality: str, frame_counts: list[int], threads: int | None = None) -> list[str]:
+    """ffmpeg's arguments after the inputs of a run (run in its folder, beside `graph.txt`): one encode of the
+    graph's [vout] with a keyframe at every segment's first frame, cut there into `piece000.mp4`,
+    `piece001.mp4`, ... `threads`: x264's threads (its own choice when None; fewer when runs share the cores;
+    x264's bitstream depends on it)."""
     boundaries, total = [], 0
-    for segment in segments:
-        total += segment.range.duration
+    for frames in frame_counts:
+        total += frames
         boundaries.append(total)
     boundaries.pop()
-    args = [arg for input_args in builder.inputs for arg in input_args]
-    args += ["-/filter_complex", "graph.txt", "-map", "[vout]", "-frames:v", str(total), "-r", timeline.rate.ffmpeg(),
-             *encoder_args(quality, timeline.rate, muxer=False), *(["-threads", str(threads)] if threads else []), "-an"]
+    args = ["-/filter_complex", "graph.txt", "-map", "[vout]", "-frames:v", str(total), "-r", rate.ffmpeg(),
+            *encoder_args(quality, rate, muxer=False), *(["-threads", str(threads)] if threads else []), "-an"]
     if boundaries:
         args += ["-force_key_frames", "expr:" + "+".join(f"eq(n,{b})" for b in boundaries)]
     # The segment muxer cuts at the first keyframe at or after each boundary: exactly there.
@@ -389,5 +392,5 @@ def run_command(timeline: Timeline, segments: list[Segment], workdir: Path, font
 
 
 def piece_path(workdir: Path, number: int) -> Path:
-    """Where `run_command` writes the `number`th segment of its run."""
+    """Where a run (`run_output_args`) writes the `number`th segment of its run."""
     return workdir / f"piece{number:03d}.mp4"
