@@ -2,7 +2,8 @@
 encode=1` processes (no nanny, so SIGKILL of a worker's pid kills the worker itself), each in its own process
 group (in our session: with the kernel's autogroup scheduling, a session of its own would give each worker as much
 CPU as all of this process's session, and a benchmark would compare unequal shares), each stopped by its own pid
-at the end."""
+at the end, and each killed by the kernel should the process that started it die first (`start_child`: a test
+process killed mid-run left a worker behind for half an hour)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from reelforge.process import start_child
 
 DASK = Path(sys.executable).parent / "dask"
 
@@ -62,10 +65,9 @@ class Cluster:
         self.folder.mkdir(parents=True, exist_ok=True)
         info = self.folder / "scheduler.json"
         log = (self.folder / "scheduler.log").open("wb")
-        self.scheduler = subprocess.Popen([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0",
+        self.scheduler = start_child([str(DASK), "scheduler", "--host", "127.0.0.1", "--port", "0",
                                            "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
-                                           "--scheduler-file", str(info)], stdout=log, stderr=subprocess.STDOUT,
-                                          process_group=0)
+                                     "--scheduler-file", str(info)], stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while not info.exists() or not info.read_text().strip():
             assert self.scheduler.poll() is None and time.monotonic() < deadline, \
@@ -80,11 +82,10 @@ class Cluster:
         self.started += 1
         name = f"w{self.started}"
         log = (self.folder / f"{name}.log").open("wb")
-        self.workers[name] = subprocess.Popen(
+        self.workers[name] = start_child(
             [str(DASK), "worker", self.address, "--nthreads", "1", "--resources", "encode=1", "--no-nanny",
              "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--host", "127.0.0.1", "--name", name,
-             "--local-directory", str(self.folder / name)], stdout=log, stderr=subprocess.STDOUT,
-            process_group=0)
+             "--local-directory", str(self.folder / name)], stdout=log, stderr=subprocess.STDOUT)
         return name
 
     def alive(self) -> dict[str, subprocess.Popen]:
