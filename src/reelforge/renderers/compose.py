@@ -93,6 +93,8 @@ class _ImageSource(_Source):
         left, top, w, h = self.region
         ww, wh = w / zoom, h / zoom
         x, y = left + (w - ww) * fx, top + (h - wh) * fy
+        if (x, y, ww, wh) == (0, 0, self.width, self.height) and self.image.size == (self.width, self.height):
+            return np.asarray(self.image)  # the whole picture at its own size (a gradient, a fitted still): as is
         return np.asarray(self.image.resize((self.width, self.height), Image.BICUBIC, box=(x, y, x + ww, y + wh)))
 
     def frame(self, index: int) -> Frame:
