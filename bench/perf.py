@@ -5,7 +5,7 @@ plus the re-render after a one-scene narration edit, and how close the after tre
 
 Every round runs, one process at a time: cold (before), cold (after), content floor (x264 re-encoding the after
 tree's output of that round, video only, W's settings), incremental (before), incremental (after). Each reelforge
-case starts from a cache holding only its own tree's narration and music (made once, by its own code). The report
+case starts from a cache holding only the narration and music (made once, shared by both trees). The report
 gives medians (wall seconds of the timed section; CPU = user + system of the whole process tree) and, on the last
 round's outputs, SSIM (Y, U, V and all) of the after video against the before video at 10 frames spread over it.
 """
@@ -56,11 +56,13 @@ def compare(before: Path, rounds: int, workdir: Path, log: Path) -> dict[str, An
     subprocess.run([sys.executable, "-m", "bench.assets", str(assets)], cwd=NEW_TREE, check=True,
                    stdout=subprocess.DEVNULL, env={**os.environ, **tree_env(NEW_TREE, workdir / "unused")})
     trees = {"before": before, "after": NEW_TREE}
-    inputs = {}
-    for name, tree in trees.items():
-        inputs[name] = workdir / f"inputs-{name}"
-        if not (inputs[name] / "tts").is_dir():
-            run_case(f"prewarm-{name}", ["prewarm"], env=tree_env(tree, inputs[name]), cwd=tree, log=log)
+    # One set of narration and music for both trees (made by the after tree; the TTS cache's keys are the same in
+    # both): piper's durations vary from one synthesis to the next, and the outputs must be frame for frame
+    # comparable.
+    shared = workdir / "inputs"
+    if not (shared / "tts").is_dir():
+        run_case("prewarm", ["prewarm"], env=tree_env(NEW_TREE, shared), cwd=NEW_TREE, log=log)
+    inputs = {name: shared for name in trees}
 
     def fresh(name: str) -> Path:
         cache = workdir / f"cache-{name}"
