@@ -36,7 +36,7 @@ from reelforge.timeline import Timeline
 from reelforge.timeline.captions import write_sidecar
 from reelforge.workspace import Workspace, content_key
 
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 # ffmpeg processes encoding video at once (each runs x264 on several threads)
 VIDEO_WORKERS = 2
 
