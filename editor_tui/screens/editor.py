@@ -144,8 +144,9 @@ class EditorScreen(Screen):
     def warm_voice(self) -> None:
         """Load the document's voice in the background while the user reads and types: the first `t` then
         costs only the changed sentences (a `t` pressed meanwhile waits for the same load). Started a second
-        after the editor has painted, so that opening and quitting at once does not wait for a model to load (a
-        quit during the load waits for its end: onnxruntime must not be torn down mid-load). A voice that cannot load says so when it is used, not here."""
+        after the editor has painted, so that opening and quitting at once does not wait for a model to load
+        (a quit during the load waits for its end: onnxruntime must not be torn down mid-load). Best effort: a
+        voice that cannot load says so when it is used, not here."""
         if self.warm_thread is not None:
             return
         import threading
@@ -157,7 +158,7 @@ class EditorScreen(Screen):
         def load() -> None:
             try:
                 warm_voice(voice, workspace=workspace)
-            except (ReelforgeError, OSError, ImportError):
+            except Exception:  # noqa: BLE001 - nothing may print over the screen; `t` reports the real error
                 pass
 
         self.warm_thread = threading.Thread(target=load, name="warm-voice")

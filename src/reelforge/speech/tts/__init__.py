@@ -75,9 +75,9 @@ def synthesize(text: str, voice: Voice, *, workspace: Workspace) -> Speech:
 
 
 def warm_voice(voice: Voice, *, workspace: Workspace) -> None:
-    """Load `voice` into this process and run it once, so that the next `synthesize` pays for neither (an
-    editor calls this in a worker when it opens: the first narration edit is then heard in about the time its
-    changed sentences take). Nothing is written to the cache but the voice's patched model."""
+    """Load `voice` into this process and run it once, so that the next `synthesize` pays for neither (the
+    editor calls this in a background thread a second after it opens: the first narration edit is then heard in
+    about the time its changed sentences take). Nothing is written to the cache but the voice's patched model."""
     from reelforge.speech.tts import piper_engine
 
     if voice.engine != "piper":
