@@ -15,12 +15,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from reelforge.service import Engine
-from reelforge.service.errors import Invalid
 from reelforge.service.jobs import Job
 from reelforge.service.keys import ApiKey
 from reelforge.service.webhooks import Event, register_format, sign
 from reelforge_api.bodies import media_type, parse_json, read_json, read_multipart, unsupported
-from reelforge_api.compat.common import base_url, field_error, write_script
+from reelforge_api.compat.common import base_url, checked, field_error, write_script
 from reelforge_api.deps import api_key, get_engine, submitting_key
 
 API = "avs"
@@ -158,17 +157,9 @@ async def _payload(request: Request, engine: Engine, draft) -> tuple[dict[str, A
     return data, digest
 
 
-def _checked(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        path = ".".join(str(part) for part in first.get("loc", ())) or "(body)"
-        raise Invalid(f"{path}: {first.get('msg')}", code="invalid_request",
-                      details={"errors": [{"path": ".".join(map(str, e.get("loc", ()))), "message": e.get("msg")}
-                                          for e in error.errors()]}) from None
+def _all_errors(path: str, error) -> dict[str, Any]:
+    """AVS's details: every problem of the body, each with its path."""
+    return {"errors": [{"path": ".".join(map(str, e.get("loc", ()))), "message": e.get("msg")} for e in error.errors()]}
 
 
 def _webhook(body) -> dict[str, str] | None:
@@ -192,7 +183,7 @@ async def from_json(request: Request, key: ApiKey = Depends(submitting_key),
     draft = await run_in_threadpool(engine.open_draft, "job")
     try:
         data, _ = await _payload(request, engine, draft)
-        body = _checked(FromJson, data)
+        body = checked(FromJson, data, details=_all_errors)
         document = {"template": data["template"]}
         if data.get("output") is not None:
             document["output"] = data["output"]
@@ -213,7 +204,7 @@ async def from_prompt(request: Request, key: ApiKey = Depends(submitting_key),
     draft = await run_in_threadpool(engine.open_draft, "job")
     try:
         data, _ = await _payload(request, engine, draft)
-        body = _checked(FromPrompt, data)
+        body = checked(FromPrompt, data, details=_all_errors)
         output = body.output or AvsOutput()
         script = await write_script(engine, body.prompt, Brief(aspect_ratio=output.aspectRatio or "16:9"))
         document = with_assets(script.document.to_json_dict(), body.assetUrls, draft.files)

@@ -1,5 +1,6 @@
 """What the compatibility routers share: the server's own base URL for absolute links, the script writer called
-off the event loop with its errors as service errors, JSON bodies, rate-limit headers in other spellings."""
+off the event loop with its errors as service errors, JSON bodies checked against their models, rate-limit
+headers in other spellings."""
 
 from __future__ import annotations
 
@@ -33,6 +34,26 @@ async def json_body(request: Request, engine: Engine) -> tuple[Any, str]:
     if kind != "application/json" and not kind.endswith("+json"):
         raise unsupported(kind, "application/json")
     return await read_json(request, engine.settings.max_json_bytes)
+
+
+def first_error(path: str, error) -> dict[str, Any]:
+    """An error's details as most of the APIs give them: the first problem, its path and message."""
+    return {"errors": [{"path": path, "message": error.errors()[0].get("msg")}]}
+
+
+def checked(model, data: Any, *, code: str = "invalid_request", details=first_error):
+    """`data` as `model` (a pydantic model), or Invalid naming the first problem's path; `details(path, error)`
+    gives the envelope's details in the API's own shape."""
+    from pydantic import ValidationError
+
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object", code="invalid_request")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        path = ".".join(str(part) for part in first.get("loc", ())) or "(body)"
+        raise Invalid(f"{path}: {first.get('msg')}", code=code, details=details(path, error)) from None
 
 
 def field_error(path: str, message: str, code: str = "invalid_request") -> Invalid:

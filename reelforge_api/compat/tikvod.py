@@ -14,7 +14,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from reelforge.service import Engine
 from reelforge.service.errors import Conflict, Invalid, NotFound, PaymentRequired, ServiceError
@@ -22,7 +22,7 @@ from reelforge.service.jobs import Job
 from reelforge.service.keys import ApiKey
 from reelforge.service.webhooks import Event, register_format
 from reelforge_api import errors
-from reelforge_api.compat.common import base_url, iso, json_body, write_script, x_ratelimit_headers
+from reelforge_api.compat.common import base_url, checked, iso, json_body, write_script, x_ratelimit_headers
 from reelforge_api.deps import api_key, get_engine
 
 API = "tikvod"
@@ -118,18 +118,6 @@ async def tikvod_key(request: Request, engine: Engine = Depends(get_engine)) -> 
     key = await api_key(request, engine)
     x_ratelimit_headers(request)
     return key
-
-
-def _checked(model: type[BaseModel], data: Any) -> BaseModel:
-    if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object", code="invalid_request")
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        path = ".".join(str(part) for part in first.get("loc", ())) or "(body)"
-        raise Invalid(f"{path}: {first.get('msg')}", code="parameter_invalid",
-                      details={"errors": [{"path": path, "message": first.get("msg")}]}) from None
 
 
 def style_of(name: str) -> tuple[str, str]:
@@ -252,7 +240,7 @@ async def create_video(request: Request, key: ApiKey = Depends(tikvod_key),
     request.scope["reelforge"]["headers"].update(decision.headers())
     x_ratelimit_headers(request)
     data, _ = await json_body(request, engine)
-    body = _checked(CreateVideo, data)
+    body = checked(CreateVideo, data, code="parameter_invalid")
     style_id, writer_style = style_of(body.style)
     voice_id, speed = voice_of(engine, body.voice)
     captions = caption_style_of(body.caption_style)
@@ -363,7 +351,7 @@ async def preview_script(request: Request, key: ApiKey = Depends(tikvod_key),
     from reelforge.editing.script_writer import Brief
 
     data, _ = await json_body(request, engine)
-    body = _checked(PreviewScript, data)
+    body = checked(PreviewScript, data, code="parameter_invalid")
     _, writer_style = style_of(body.style)
     script = await write_script(engine, body.idea, Brief(seconds=body.duration, style=writer_style))
     segments = [{"text": s.narration, "estimated_seconds": round(speech_seconds(s.narration))} for s in script.segments]
@@ -437,7 +425,7 @@ async def register_endpoint(request: Request, key: ApiKey = Depends(tikvod_key),
                             engine: Engine = Depends(get_engine)) -> JSONResponse:
     """One endpoint per key (registering again replaces it); the answer shows its signing secret, once."""
     data, _ = await json_body(request, engine)
-    body = _checked(WebhookEndpointBody, data)
+    body = checked(WebhookEndpointBody, data, code="parameter_invalid")
     await run_in_threadpool(engine.check_webhook, {"url": body.url, "secret": "x" * 16})
     endpoint = await run_in_threadpool(engine.endpoints.register, key.id, API, body.url)
     return JSONResponse({"id": endpoint.id, "object": "webhook_endpoint", "url": endpoint.url,

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from reelforge.service import Engine
 from reelforge.service.errors import Invalid
@@ -24,6 +24,7 @@ from reelforge.service.tasks import ITEM_TERMINAL, read_item
 from reelforge.service.webhooks import register_format
 from reelforge_api import errors
 from reelforge_api.bodies import media_type, parse_json, read_json, read_multipart, unsupported
+from reelforge_api.compat.common import checked
 from reelforge_api.deps import api_key, get_engine, submitting_key
 
 API = "tokcaption"
@@ -131,18 +132,6 @@ def _iso(stamp: float | None) -> str | None:
 router = APIRouter(prefix=PREFIX + "/api/v1", tags=["compat: TokCaption"])
 
 
-def _checked(data: Any) -> SubmitBody:
-    if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object", code="invalid_request")
-    try:
-        return SubmitBody.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        path = ".".join(str(part) for part in first.get("loc", ())) or "(body)"
-        raise Invalid(f"{path}: {first.get('msg')}", code="invalid_request",
-                      details={"field": path}) from None
-
-
 @router.post("/jobs", summary="Submit 1..N media URLs (or files) for transcription")
 async def submit(request: Request, key: ApiKey = Depends(submitting_key),
                  engine: Engine = Depends(get_engine)) -> JSONResponse:
@@ -160,7 +149,7 @@ async def submit(request: Request, key: ApiKey = Depends(submitting_key),
             data = parse_json(texts["request"].encode(), "`request` part") if "request" in texts else {}
         else:
             raise unsupported(kind, "application/json or multipart/form-data")
-        body = _checked(data)
+        body = checked(SubmitBody, data, details=lambda path, error: {"field": path})
         items: list[dict[str, Any]] = []
         for index, url in enumerate(body.urls):
             if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).hostname:

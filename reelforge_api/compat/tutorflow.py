@@ -14,7 +14,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from reelforge.service import Engine
 from reelforge.service.errors import Invalid
@@ -23,7 +23,7 @@ from reelforge.service.projects import ProjectRecord, Projects
 from reelforge.service.webhooks import register_format
 from reelforge_api import errors
 from reelforge_api.bodies import media_type, parse_json, read_json, read_multipart
-from reelforge_api.compat.common import base_url
+from reelforge_api.compat.common import base_url, checked
 from reelforge_api.deps import api_key, get_engine, submitting_key
 
 API = "tutorflow"
@@ -92,18 +92,6 @@ def error_envelope(request: Request, status: int, code: str, message: str, detai
     if "revision" in details:
         body["revision"] = details["revision"]
     return JSONResponse(body, status_code=status, headers=headers)
-
-
-def _checked(model: type[BaseModel], data: Any) -> BaseModel:
-    if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object", code="invalid_request")
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        path = ".".join(str(part) for part in first.get("loc", ())) or "(body)"
-        raise Invalid(f"{path}: {first.get('msg')}", code="invalid_request",
-                      details={"errors": [{"path": path, "message": first.get("msg")}]}) from None
 
 
 def projects_of(request: Request) -> Projects:
@@ -208,7 +196,7 @@ async def create_video(request: Request, key: ApiKey = Depends(submitting_key),
                        engine: Engine = Depends(get_engine)) -> JSONResponse:
     """`mode: sync` answers once the scenes are written; `async` answers at once (PENDING): poll GET /:id."""
     data, digest = await read_json(request, engine.settings.max_json_bytes)
-    body = _checked(CreateVideo, data)
+    body = checked(CreateVideo, data)
     idem = request.headers.get("idempotency-key") or body.idempotencyKey
     if idem is not None:
         replay = await run_in_threadpool(engine.idempotency.begin, key.id, f"tutorflow:{idem}", digest)
@@ -320,7 +308,7 @@ async def add_scene(edit_token: str, request: Request) -> JSONResponse:
     from reelforge.editing import operations as ops
     from reelforge.editing.script_import import GRADIENTS, slugify
 
-    body = _checked(SceneBody, await _json(request))
+    body = checked(SceneBody, await _json(request))
     if body.text is None and body.durationSeconds is None:
         raise Invalid("a scene needs `text` (its narration) or `durationSeconds`", code="invalid_request")
 
@@ -338,7 +326,7 @@ async def add_scene(edit_token: str, request: Request) -> JSONResponse:
 async def update_scene(edit_token: str, scene_id: str, request: Request) -> JSONResponse:
     from reelforge.editing import operations as ops
 
-    body = _checked(SceneBody, await _json(request))
+    body = checked(SceneBody, await _json(request))
     changes = _scene_wire(body)
     if body.index is not None:
         raise Invalid("to move a scene, remove it and add it at the index", code="invalid_request")
@@ -361,7 +349,7 @@ async def regenerate_tts(edit_token: str, scene_id: str, request: Request) -> JS
     without, its narration stays (offline speech is the same for the same text and voice)."""
     from reelforge.editing import operations as ops
 
-    body = _checked(TtsBody, await _json(request))
+    body = checked(TtsBody, await _json(request))
 
     def make(project):
         scene = project.document.scenes[project.document.scene_index(scene_id)] if any(
@@ -429,7 +417,7 @@ def _uploaded(projects: Projects, record: ProjectRecord) -> dict[str, str]:
 async def select_clip(edit_token: str, scene_id: str, request: Request) -> JSONResponse:
     from reelforge.editing import operations as ops
 
-    body = _checked(ClipBody, await _json(request))
+    body = checked(ClipBody, await _json(request))
     projects = projects_of(request)
     record = await run_in_threadpool(projects.by_edit_token, edit_token)
     visual = _visual_for(body, _uploaded(projects, record))
@@ -470,7 +458,7 @@ async def select_bgm(edit_token: str, request: Request) -> JSONResponse:
     """A preset mood composed offline (upbeat, calm, dramatic), or none to remove the music."""
     from reelforge.editing import operations as ops
 
-    body = _checked(BgmBody, await _json(request))
+    body = checked(BgmBody, await _json(request))
     music = None if body.preset == "none" else {"mood": body.preset, **({"volume": body.volume}
                                                                          if body.volume is not None else {})}
     return await _edit(request, edit_token, ops.set_music(music))
