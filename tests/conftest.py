@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -90,6 +91,18 @@ def schema() -> dict:
 @pytest.fixture(scope="session")
 def schema_validator(schema: dict) -> Draft202012Validator:
     return Draft202012Validator(schema)
+
+
+@contextlib.contextmanager
+def private_cache(tmp_path_factory: pytest.TempPathFactory, name: str, *unset: str):
+    """A fresh `$REELFORGE_CACHE` (the CLI's subprocesses inherit it) while the block runs, with
+    `$REELFORGE_DEBUG` and the variables named in `unset` removed; for a module's autouse fixture."""
+    folder = tmp_path_factory.mktemp(name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("REELFORGE_CACHE", str(folder))
+        for variable in ("REELFORGE_DEBUG", *unset):
+            patch.delenv(variable, raising=False)
+        yield folder
 
 
 def run_cli(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

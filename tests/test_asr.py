@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import run_cli
+from conftest import private_cache, run_cli
 from mediatools import make_test_image, probe, run_ffmpeg, sidecar_cues, subtitle_cues, write_wav_tone
 from reelforge.model.audio import Voice
 from reelforge.speech.asr import ModelError, NoSpeechError, exact_length, model_folder, recorded_speech
@@ -36,11 +36,7 @@ ESPEAK_TEXT = ("The morning train leaves the station at eight. Passengers read t
 @pytest.fixture(scope="module")
 def cache(tmp_path_factory: pytest.TempPathFactory):
     """One `$REELFORGE_CACHE` for the module (the CLI's subprocesses inherit it)."""
-    folder = tmp_path_factory.mktemp("asr-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REELFORGE_CACHE", str(folder))
-        patch.delenv("REELFORGE_ASR_MODEL", raising=False)
-        patch.delenv("REELFORGE_DEBUG", raising=False)
+    with private_cache(tmp_path_factory, "asr-cache", "REELFORGE_ASR_MODEL") as folder:
         yield folder
 
 

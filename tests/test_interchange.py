@@ -23,7 +23,7 @@ np = pytest.importorskip("numpy")
 otio = pytest.importorskip("opentimelineio")
 pytest.importorskip("av")
 
-from conftest import run_cli  # noqa: E402
+from conftest import private_cache, run_cli  # noqa: E402
 from mediatools import probe, run_ffmpeg, video_frames, write_wav_tone  # noqa: E402
 from reelforge import RenderJob, Workspace  # noqa: E402
 from reelforge.interchange import FORMATS, export, import_timeline  # noqa: E402
@@ -66,10 +66,7 @@ def make_clip(path: Path, pattern: str, seconds: float, tone: int | None) -> Pat
 
 @pytest.fixture(scope="module", autouse=True)
 def cache(tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("reelforge-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REELFORGE_CACHE", str(folder))
-        patch.delenv("REELFORGE_DEBUG", raising=False)
+    with private_cache(tmp_path_factory, "reelforge-cache") as folder:
         yield folder
 
 

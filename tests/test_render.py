@@ -30,7 +30,7 @@ pytest.importorskip("pysubs2")
 import pysubs2  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from conftest import run_cli  # noqa: E402
+from conftest import private_cache, run_cli  # noqa: E402
 from mediatools import (  # noqa: E402
     audio_samples,
     band_db,
@@ -92,10 +92,7 @@ def with_changes(document: dict, **changes) -> dict:
 @pytest.fixture(scope="module", autouse=True)
 def cache(tmp_path_factory: pytest.TempPathFactory):
     """A fresh `$REELFORGE_CACHE` for the whole module (the CLI's subprocesses inherit it)."""
-    folder = tmp_path_factory.mktemp("reelforge-cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("REELFORGE_CACHE", str(folder))
-        patch.delenv("REELFORGE_DEBUG", raising=False)
+    with private_cache(tmp_path_factory, "reelforge-cache") as folder:
         yield folder
 
 
