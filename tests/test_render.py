@@ -377,6 +377,39 @@ def test_changing_one_narration_rerenders_only_that_scene(narrated: Rendered, wo
     assert probe(result.path).video.packets * FRAME == pytest.approx(result.duration, abs=1e-9)
 
 
+KEEPER = "The old lighthouse keeper climbed the spiral stairs every evening at dusk."
+
+
+def test_editing_a_later_sentence_keeps_the_pieces_of_the_sentences_before_it(workdir: Path):
+    """The first sentence ends about 3.9 s in, within a second of where the scene's first cut would fall: the cut
+    moves there, and an edit of the second sentence re-renders the scene from there on."""
+    from reelforge.job import RenderJob, prepare
+    from reelforge.renderers.ffmpeg.segments import plan_segments
+
+    def document(second: str) -> dict:
+        return {"version": "1", "name": "Keeper", "output": {"quality": "draft"},
+                "scenes": [{"id": "keeper", "narration": {"text": f"{KEEPER} {second}"},
+                            "visual": {"type": "color", "color": "#203040"}}]}
+
+    before = document("He lit the great lamp for the ships out at sea.")
+    after = document("Then he lit the great lamp for the fishing boats far out at sea.")
+    cuts = {}
+    for name, doc in (("before", before), ("after", after)):
+        timeline = prepare(RenderJob.of(doc), Workspace.from_environment()).timeline
+        second = [cue for cue in timeline.cues if cue.text.split()[0] in ("He", "Then")][0]
+        last_of_first = [cue for cue in timeline.cues if cue.range.start < second.range.start][-1]
+        assert last_of_first.text.endswith("dusk.")
+        assert len(timeline.breaks) == 1 and last_of_first.range.start < timeline.breaks[0] <= second.range.start
+        cuts[name] = [segment.range.end for segment in plan_segments(timeline)]
+        assert cuts[name][0] == timeline.breaks[0], "the first piece ends where the first sentence does"
+    assert cuts["before"][0] == cuts["after"][0]
+    made = render(before, workdir / "keeper.mp4")
+    assert made.cache_hits == 0
+    result = render(after, workdir / "keeper-edited.mp4")
+    assert (result.cache_hits, result.cache_misses) == (1, len(cuts["after"]))  # the first piece; the rest + audio
+    assert probe(result.path).video.packets * FRAME == pytest.approx(result.duration, abs=1e-9)
+
+
 # -- cancellation and failure ---------------------------------------------------------------------------
 
 

@@ -180,6 +180,55 @@ def test_a_merged_line_holds_at_most_twice_the_styles_words():
         "w0 w1 w2 w3", "w4 w5 w6 w7"]
 
 
+def test_a_sentences_lines_do_not_depend_on_when_the_next_sentence_starts():
+    """W's scene 3 before and after its second sentence was edited: the same first sentence, the next one starting
+    12 ms later. Its last line ("decades.", on screen until the next line) showed 0.743 s, under bold_pop's 0.75 s,
+    and was merged into the line before; 12 ms later it was not, so the edit changed the first sentence's captions
+    and every cached piece showing them."""
+    from reelforge.timeline.captions import group_words
+
+    first = [("studio", 2.3568, 2.7864), ("monitors", 2.8212, 3.2740), ("for", 3.3088, 3.4366),
+             ("decades.", 3.4946, 4.0403)]
+    texts = []
+    for next_start in (4.2376, 4.2493):
+        words = timed(*first, ("Engineers", next_start, next_start + 0.53), ("still", next_start + 0.6, 5.1),
+                      ("trust", 5.15, 5.4), ("it.", 5.45, 5.7))
+        groups = group_words(words, 3, Fraction(10), Fraction(3, 4))
+        # (the last line still shows until the next one starts: its end is the next sentence's business)
+        texts.append([(group.text, group.start) for group in groups if group.words[0].start < next_start])
+    assert texts[0] == texts[1]
+    assert [text for text, _ in texts[0]] == ["studio monitors for", "decades."]
+
+
+def test_a_cut_moves_to_a_sentences_start_within_the_snap():
+    from reelforge.renderers.ffmpeg.segments import _grid
+
+    assert _grid(0, 200, 120) == [(0, 120), (120, 200)]
+    assert _grid(0, 200, 120, [115], 30) == [(0, 115), (115, 200)]  # 5 frames early
+    assert _grid(0, 220, 120, [141], 30) == [(0, 141), (141, 220)]  # 21 late
+    assert _grid(0, 200, 120, [60, 160], 30) == [(0, 120), (120, 200)]  # neither is within 30 frames of 120
+    assert _grid(0, 200, 120, [110, 125], 30) == [(0, 125), (125, 200)]  # the nearer
+    assert _grid(0, 300, 120, [140], 30) == [(0, 140), (140, 300)]  # the grid goes on from the moved cut
+    assert _grid(0, 130, 120, [135], 30) == [(0, 130)]  # a break past the end takes no cut
+    assert _grid(0, 160, 120, [125], 30) == [(0, 160)]  # nor one that leaves a piece under half the grid
+
+
+def test_a_line_going_on_after_a_segment_is_cut_at_its_end_unless_its_look_depends_on_its_end():
+    from reelforge.renderers.ffmpeg.video import _ending_by
+    from reelforge.timebase import FrameRange
+    from reelforge.timeline import TextEvent
+
+    def ends(text: str) -> int:
+        return _ending_by(TextEvent(FrameRange(10, 100), "caption", text), 50).range.end
+
+    assert ends("{\\fscx80\\fscy80\\t(0,90,\\fscx100\\fscy100)}bold pop") == 50  # timed from its start
+    assert ends("{\\fad(60,0)}fades in only") == 50
+    assert ends("{\\an5\\pos(540,200)\\fad(150,150)}fades out too") == 110
+    assert ends("{\\t(\\fscx120)}grows all along") == 110
+    assert ends("{\\move(0,0,100,100)}moves all along") == 110
+    assert _ending_by(TextEvent(FrameRange(10, 20), "caption", "ends inside"), 50).range.end == 30
+
+
 def test_karaoke_cues_are_never_shorter_than_half_a_second_where_a_merge_is_possible():
     from reelforge.model import Captions
     from reelforge.timeline.captions import scene_captions

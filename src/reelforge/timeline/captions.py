@@ -69,12 +69,18 @@ def _shown_until(chunks: list[list[WordTiming]], index: int, shortest: Fraction 
 
 
 def _merge_short(chunks: list[list[WordTiming]], most: int, shortest: Fraction) -> list[list[WordTiming]]:
-    """`chunks` with each line shown for less than `shortest` merged into a neighbour of its sentence."""
+    """`chunks` with each line shown for less than `shortest` merged into a neighbour of its sentence.
+
+    A sentence's last line (but the scene's) counts as shown until HOLD after its last word, whenever the next
+    sentence starts: how a sentence is cut into lines then depends on that sentence alone, so editing one
+    sentence leaves the lines (and the cached video) of the sentences before it as they were."""
     chunks = [list(chunk) for chunk in chunks]
     index = 0
     while index < len(chunks):
         chunk = chunks[index]
-        if _shown_until(chunks, index) - chunk[0].start >= shortest:
+        last_of_sentence = chunk[-1].ends_sentence and index + 1 < len(chunks)
+        shown = chunk[-1].end + HOLD if last_of_sentence else _shown_until(chunks, index)
+        if shown - chunk[0].start >= shortest:
             index += 1
             continue
         following = chunks[index + 1] if index + 1 < len(chunks) else None
@@ -87,6 +93,14 @@ def _merge_short(chunks: list[list[WordTiming]], most: int, shortest: Fraction) 
         else:
             index += 1
     return chunks
+
+
+def sentence_breaks(words: tuple[WordTiming, ...], rate: Rate, scene_start: int) -> list[int]:
+    """The timeline frame after each of a scene's sentences but its last, once its last word is said: every
+    frame before it shows only that sentence's captions and those before. (Not the next sentence's first frame:
+    that moves with the next sentence's own leading pause, by a frame when it is edited.)"""
+    return [scene_start + min(rate.frames(word.end, "ceil"), rate.frames(after.start))
+            for word, after in zip(words, words[1:]) if word.ends_sentence]
 
 
 def ass_escape(text: str) -> str:

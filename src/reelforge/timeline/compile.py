@@ -12,7 +12,7 @@ from reelforge.model.blocks import AudioBlock, CardBlock, ImageBlock, TextBlock,
 from reelforge.resolve.resolver import ResolvedDocument, ResolvedScene
 from reelforge.timebase import FrameRange, to_fraction
 from reelforge.timeline import AudioClip, Layer, LayerVisual, MusicMix, Timeline
-from reelforge.timeline.captions import caption_styles, scene_captions
+from reelforge.timeline.captions import caption_styles, scene_captions, sentence_breaks
 from reelforge.timeline.text_layout import TextLayout
 
 DRAFT_SCALE = Fraction(1, 2)
@@ -65,6 +65,7 @@ def compile_timeline(resolved: ResolvedDocument) -> Timeline:
                                               item.frames - transition_frames, scene.id)
                 layout.events.extend(events)
                 timeline.cues.extend(cues)
+                timeline.breaks.extend(sentence_breaks(item.speech.words, rate, start))
         if isinstance(scene.visual, VideoVisual) and scene.visual.volume > 0 and item.media and item.media.has_audio:
             v = scene.visual
             trim_end = to_fraction(v.trim_end) if v.trim_end is not None else None

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
 from reelforge.colors import ffmpeg_color
 from reelforge.renderers.ffmpeg.segments import Segment
 from reelforge.timebase import FrameRange, Rate, seconds_str
-from reelforge.timeline import Layer, LayerVisual, Timeline
+from reelforge.timeline import Layer, LayerVisual, TextEvent, Timeline
 from reelforge.timeline.captions import build_ass
 
 # Where a segment's first frame sits on the clock of its subtitle file: far enough in that lines which began in
@@ -335,7 +336,7 @@ def _run_graph(timeline: Timeline, segments: list[Segment], fonts_dir: Path, sti
     """The graph (text) for `segments` and its subtitle file's text ("" when no text shows)."""
     builder = GraphBuilder(timeline, stills)
     span = FrameRange(segments[0].range.start, segments[-1].range.end - segments[0].range.start)
-    texts = [event for event in timeline.texts if event.range.overlaps(span)]
+    texts = [_ending_by(event, span.end) for event in timeline.texts if event.range.overlaps(span)]
     ass_text = ""
     if texts:
         subs = build_ass(texts, timeline.styles, (timeline.width, timeline.height), timeline.rate,
@@ -343,6 +344,37 @@ def _run_graph(timeline: Timeline, segments: list[Segment], fonts_dir: Path, sti
         ass_text = subs.to_string("ass")
     builder.run(segments, ASS_NAME if ass_text else None, fonts_dir)
     return builder, ";\n".join(builder.chains), ass_text
+
+
+def _ending_by(event: TextEvent, end: int) -> TextEvent:
+    """`event`, when it goes on after frame `end` and nothing of how it looks depends on when it ends, cut there:
+    the same frames, and the same subtitle text (so the same key) for a segment however long a line shown at
+    its end goes on (a caption line stays until the next one starts, which an edit of the next sentence moves)."""
+    if event.range.end <= end or _end_matters(event.text):
+        return event
+    return replace(event, range=FrameRange(event.range.start, end - event.range.start))
+
+
+def _end_matters(text: str) -> bool:
+    """Whether an ASS line's override tags time anything from its end: a fade-out (\\fad's second time, \\fade),
+    or a \\t or \\move over the whole line (without times of their own)."""
+    for name, args in re.findall(r"\\(fade|fad|t|move)\(([^)]*)\)", text):
+        parts = [part.strip() for part in args.split(",")]
+        if name == "fade" or (name == "fad" and len(parts) > 1 and parts[1] not in ("0", "")):
+            return True
+        if name == "t" and not (len(parts) > 2 and all(_number(part) for part in parts[:2])):
+            return True
+        if name == "move" and len(parts) < 6:
+            return True
+    return False
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def segment_identity(timeline: Timeline, segment: Segment, quality: str, stills: Path) -> tuple[str, list[str]]:
