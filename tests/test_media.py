@@ -79,3 +79,33 @@ def test_the_same_bytes_elsewhere_are_answered_from_the_cache(cache: Path, works
 def test_without_a_workspace_nothing_is_remembered(tmp_path: Path):
     clip = make_test_clip(tmp_path / "clip.mp4")
     assert probe(clip, "scenes[0].visual.source").width == 320
+
+
+def _noisy_picture(path: Path, size: tuple[int, int] = (640, 400)) -> Path:
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.random.default_rng(5).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_a_picture_is_checked_whole_without_decoding_it_at_full_size(suffix: str, tmp_path: Path):
+    """PNG and JPEG pictures are checked by Pillow (a PNG's chunks against their CRCs, a JPEG decoded at an eighth
+    of its size): a cut file, or a PNG with a changed byte, is refused like any unreadable media."""
+    picture = _noisy_picture(tmp_path / f"still{suffix}")
+    info = probe(picture, "scenes[0].visual.source")
+    assert (info.width, info.height, info.is_image, info.has_video, info.has_audio, info.duration) == (
+        640, 400, True, True, False, None)
+    data = picture.read_bytes()
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    with pytest.raises(MediaError, match=r"scenes\[1\]\.visual\.source: not a readable media file"):
+        probe(cut, "scenes[1].visual.source")
+    if suffix == ".png":
+        damaged = bytearray(data)
+        damaged[len(data) // 2] ^= 0xFF  # inside the image data: its chunk's CRC no longer matches
+        (tmp_path / "damaged.png").write_bytes(bytes(damaged))
+        with pytest.raises(MediaError, match=r"scenes\[2\]\.visual\.source: not a readable media file"):
+            probe(tmp_path / "damaged.png", "scenes[2].visual.source")

@@ -1,4 +1,5 @@
-"""Probing media files: what streams a file holds and how long it lasts, checked by decoding a frame."""
+"""Probing media files: what streams a file holds and how long it lasts, checked by decoding a frame (a PNG or
+JPEG picture more cheaply: `_read_picture`)."""
 
 from __future__ import annotations
 
@@ -68,8 +69,12 @@ def probe(path: Path, where: str, workspace: Workspace | None = None) -> MediaIn
     return info
 
 
-def _check_picture_size(path: Path, where: str) -> None:
-    """Refuse a picture of more than MAX_PIXELS, from its header alone (before anything decodes it)."""
+def _read_picture(path: Path, where: str) -> MediaInfo | None:
+    """A picture Pillow knows, from its header: refused when over MAX_PIXELS (before anything decodes it), and
+    for a single-frame PNG or JPEG, checked whole and returned here (None: let PyAV read the file).
+
+    The check is cheaper than decoding the picture, which costs a 6-megapixel PNG 90 ms: a PNG's every chunk
+    against its CRC up to its end chunk, a JPEG decoded at an eighth of its size (every byte of it read)."""
     import warnings
 
     from PIL import Image, UnidentifiedImageError
@@ -79,17 +84,34 @@ def _check_picture_size(path: Path, where: str) -> None:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below is ours
             with Image.open(path) as image:
                 width, height = image.size
+                kind, frames = image.format, getattr(image, "n_frames", 1)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return  # not a picture Pillow knows: the probe below says what it is
+        return None  # not a picture Pillow knows: the probe below says what it is
     if width * height > MAX_PIXELS:
         raise MediaError(f"{where}: {path.name} is {width}x{height} ({width * height / 1e6:.0f} megapixels); "
                          f"the limit is {MAX_PIXELS / 1e6:.0f}: make it smaller first")
+    if kind not in ("PNG", "JPEG") or frames != 1:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if kind == "PNG":
+                    image.verify()
+                else:
+                    image.draft(image.mode, (max(width // 8, 1), max(height // 8, 1)))
+                    image.load()
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds (SyntaxError for a bad CRC) on a damaged file
+        raise MediaError(f"{where}: not a readable media file: {path} ({type(exc).__name__}: {exc})") from None
+    return MediaInfo(path, width, height, None, True, False, True)
 
 
 def read_streams(path: Path, where: str) -> MediaInfo:
+    picture = _read_picture(path, where)
+    if picture is not None:
+        return picture
     import av
 
-    _check_picture_size(path, where)
     try:
         with av.open(str(path)) as container:
             video = container.streams.video[0] if container.streams.video else None
