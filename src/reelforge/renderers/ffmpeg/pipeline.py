@@ -28,6 +28,7 @@ from reelforge.process import run_ffmpeg
 from reelforge.progress import CancelToken, ProgressCallback, ProgressTracker, RenderResult
 from reelforge.renderers.card_layers import card_layers, render_missing_cards, with_card_files
 from reelforge.renderers.ffmpeg.audio import AUDIO_VERSION, LIMITER, TARGET_LUFS, aac_args, mix_graph, render_audio
+from reelforge.renderers.ffmpeg.mp4join import JoinError, join_pieces
 from reelforge.renderers.ffmpeg.runs import LocalRuns, RunExecutor, RunSpec, plan_run, x264_threads
 from reelforge.renderers.ffmpeg.segments import Segment, plan_runs, plan_segments
 from reelforge.renderers.ffmpeg.video import run_inputs, segment_identity
@@ -206,9 +207,7 @@ def render_timeline(
 
             clock = time.monotonic()
             tracker.update("mux", 0, "mux", force=True)
-            concat_list = workdir / "segments.txt"
-            concat_list.write_text("".join(f"file '{_concat_escape(path)}'\n" for path in cached_paths), encoding="utf-8")
-            mux_inputs = ["-f", "concat", "-safe", "0", "-i", str(concat_list), "-i", str(audio_cached)]
+            mux_inputs = [*_joined_video(cached_paths, workdir), "-i", str(audio_cached)]
             maps = ["-map", "0:v:0", "-map", "1:a:0"]
             if subtitles and timeline.cues:
                 srt = workdir / "captions.srt"
@@ -255,6 +254,19 @@ def _when_done(futures: list[Future], then: Callable[[], None]) -> None:
 def _publish(tmp: Path, cached: Path) -> None:
     """Move a finished piece into the cache atomically (same filesystem: the cache root)."""
     os.replace(tmp, cached)
+
+
+def _joined_video(pieces: list[Path], workdir: Path) -> list[str]:
+    """The mux's video input: the pieces joined into one file by their sample tables (`mp4join`), or, when they
+    cannot be, ffmpeg's concat demuxer over them (which decodes each piece's first frame to probe it)."""
+    joined = workdir / "video.mp4"
+    try:
+        join_pieces(pieces, joined)
+        return ["-i", str(joined)]
+    except JoinError:
+        listing = workdir / "segments.txt"
+        listing.write_text("".join(f"file '{_concat_escape(path)}'\n" for path in pieces), encoding="utf-8")
+        return ["-f", "concat", "-safe", "0", "-i", str(listing)]
 
 
 def _concat_escape(path: Path) -> str:
