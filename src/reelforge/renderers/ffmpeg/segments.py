@@ -30,9 +30,9 @@ class Segment:
 
 # Longest segment: short enough that a changed scene re-renders alone and two processes can share even a
 # one-scene re-render evenly; each boundary is a keyframe, which costs little beside the 2 s GOP. Shorter ones
-# cost more than they keep on W: 2 s (the GOP's own length) re-renders 163 frames of W's one-scene narration
-# edit instead of 223, but the final mux opens each piece and decodes its first frame (10-30 ms a piece), and
-# W's cold render took 3% longer.
+# cost more than they keep on W: with 2 s (the GOP's own length) W's one-scene narration edit re-renders 163
+# frames instead of 223, but its cold render took 3% longer (21 pieces to mux, and a runs' boundary that left
+# the second run 1.2-2.5 s behind the first; BENCHMARKS.md, issue 18, third pass).
 MAX_SEGMENT_SECONDS = 4
 # How far a cut moves to where a narration sentence ends (`Timeline.breaks`): a cut there keeps the pieces before an
 # edited sentence cached, and moving one costs no keyframe and no piece more (cutting at every sentence's start
