@@ -1,7 +1,7 @@
 """How smoothly a still zooms: the zoom centre's path and the per-frame zoom step, measured on the frames reelforge's
 graph makes for a zooming image (its chain into raw video, no encode), and what that chain costs.
 
-    .venv/bin/python -m bench.zoom [--motion zoom_in] [--amount 0.15] [--seconds 6] [--rounds 3]
+    .venv/bin/python -m bench.zoom [--motion zoom_in] [--amount 0.15] [--seconds 6] [--rounds 3] [--quality studio]
 
 The still (3000x2000, cover-fitted into 1080x1920 as in W) is black with four small Gaussian dots around its centre.
 In every frame each dot's position is its intensity-weighted centroid (sub-pixel); the zoom centre is the dots' mean,
@@ -37,7 +37,8 @@ def dot_still(path: Path, size: tuple[int, int] = (3000, 2000)) -> None:
     Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8)).convert("RGB").save(path)
 
 
-def frames_of(still: Path, motion: str, amount: float, seconds: float, workdir: Path) -> tuple[np.ndarray, float]:
+def frames_of(still: Path, motion: str, amount: float, seconds: float, workdir: Path,
+              quality: str = "web") -> tuple[np.ndarray, float]:
     """The zooming layer's frames (luma) as the renderer's graph makes them, and the chain's CPU seconds."""
     from bench.filters import ffmpeg_cpu
     from reelforge.job import RenderJob, prepare
@@ -46,7 +47,7 @@ def frames_of(still: Path, motion: str, amount: float, seconds: float, workdir: 
     from reelforge.workspace import Workspace
 
     document = {"version": "1", "name": "zoom", "output": {"aspectRatio": "9:16", "resolution": "1080p",
-                                                           "quality": "web", "fps": 30},
+                                                           "quality": quality, "fps": 30},
                 "scenes": [{"id": "s", "duration": seconds, "visual": {"type": "image", "source": {"path": str(still)},
                                                                        "motion": motion, "motionAmount": amount,
                                                                        "fit": "cover"}}]}
@@ -118,13 +119,14 @@ def main() -> None:
     parser.add_argument("--amount", type=float, default=0.15)
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quality", default="web", help="web: zoompan on a 2x fit; studio: perspective, sub-pixel")
     args = parser.parse_args()
     ROUNDS = args.rounds
     with tempfile.TemporaryDirectory(prefix="bench-zoom-") as folder:
         workdir = Path(folder)
         still = workdir / "dots.png"
         dot_still(still)
-        frames, cpu = frames_of(still, args.motion, args.amount, args.seconds, workdir)
+        frames, cpu = frames_of(still, args.motion, args.amount, args.seconds, workdir, args.quality)
         result = {**measure(frames), "chain_cpu_s": cpu}
     print(json.dumps(result, indent=2))
 

@@ -25,6 +25,13 @@ MAX_LOOP_PIECES = 64
 # the middle of the clip: longer than one source frame (sources of 5 fps and up) plus half an output frame.
 LEAD_IN_SECONDS = Fraction(1, 5)
 
+# Qualities whose stills zoom and pan smoothly: the window moves and grows by fractions of a pixel each frame
+# (ffmpeg's perspective filter, bilinear), where zoompan crops whole pixels of a 2x picture, so the zoom's centre
+# wobbles by half a pixel and its step from frame to frame by half of itself, which shimmers on fine detail. It
+# costs 3.3x zoompan's CPU (15 against 4.5 ms a 1080x1920 frame): beside studio's x264 (medium) a few per cent,
+# at web quality 1.9 s more on W (BENCHMARKS.md, "The stills' zoom").
+SMOOTH_MOTION = frozenset({"studio"})
+
 ENCODER = {
     # quality: (x264 preset, crf)
     "draft": ("ultrafast", 30),
@@ -148,7 +155,10 @@ class GraphBuilder:
         first = self.label()
         self.chains.append(f"[{index}:v]format=yuv420p[{first}]")
         still = visual.motion == "none" or visual.motion_amount == 0
-        scale = 1 if still else 2  # motion is computed on a 2x frame so the crop moves in half-pixel steps
+        # Studio quality moves the picture by sub-pixel amounts (SMOOTH_MOTION); below it, motion is computed on a
+        # 2x frame so zoompan's crop moves in half-pixel steps.
+        smooth = not still and self.timeline.quality in SMOOTH_MOTION
+        scale = 1 if still or smooth else 2
         fitted = self._fit(first, visual.fit, scale, visual.media_size)
         if still:
             out = self.label()
@@ -166,6 +176,20 @@ class GraphBuilder:
             "pan_down": (f"1+{a}", "(iw-iw/zoom)/2", f"(ih-ih/zoom)*{p}"),
         }[visual.motion]
         out = self.label()
+        if smooth:
+            # The window of the fitted picture each frame shows, its corners in exact (fractional) pixels,
+            # resampled to the frame: zoompan's expressions with the frame's size for iw/ih and `on`, the frame
+            # number, for zoompan's own.
+            def exact(expression: str) -> str:
+                return expression.replace("iw", "W").replace("ih", "H").replace("zoom", f"({zoom})")
+            left, top, wide, high = exact(x), exact(y), f"W/({zoom})", f"H/({zoom})"
+            corners = {"x0": left, "y0": top, "x1": f"{left}+{wide}", "y1": top, "x2": left, "y2": f"{top}+{high}",
+                       "x3": f"{left}+{wide}", "y3": f"{top}+{high}"}
+            looped = self.label()
+            self.chains.append(f"[{fitted}]loop=loop={frames}:size=1:start=0,fps={self.fps}[{looped}]")
+            self.chains.append(f"[{looped}]perspective=" + ":".join(f"{k}='{v}'" for k, v in corners.items())
+                               + f":interpolation=linear:sense=source:eval=frame[{out}]")
+            return self._finish(f"[{out}]null", frames)
         self.chains.append(
             f"[{fitted}]zoompan=z='{zoom}':x='{x}':y='{y}':d={frames}:s={self.size}:fps={self.fps}[{out}]")
         return self._finish(f"[{out}]null", frames)
