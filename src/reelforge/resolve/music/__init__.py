@@ -9,13 +9,9 @@ from __future__ import annotations
 import io
 import wave
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from reelforge.fileio import write_atomic
-from reelforge.resolve.music.arrangement import Grid, Mixer
-from reelforge.resolve.music.composers import COMPOSERS, SEEDS
-from reelforge.resolve.music.mastering import MASTERING, integrated_loudness, master
 from reelforge.resolve.music.presets import (
     BEATS_PER_BAR,
     GENERATOR_VERSION,
@@ -26,6 +22,9 @@ from reelforge.resolve.music.presets import (
     MoodPreset,
     preset,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["BEATS_PER_BAR", "GENERATOR_VERSION", "MOODS", "SAMPLE_RATE", "MoodError", "MoodPreset", "integrated_loudness",
            "loop_file_name", "mood_loop", "preset", "render_mood", "wav_bytes"]
@@ -52,8 +51,21 @@ def mood_loop(mood: str, folder: Path, sample_rate: int = SAMPLE_RATE) -> Path:
     return path
 
 
-def render_mood(mood: str, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+def __getattr__(name: str) -> Any:
+    # numpy and the instruments load only to make a loop: a render whose loop is cached never imports them.
+    if name == "integrated_loudness":
+        from reelforge.resolve.music.mastering import integrated_loudness
+
+        return integrated_loudness
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def render_mood(mood: str, sample_rate: int = SAMPLE_RATE) -> "np.ndarray":
     """The loop of `mood` as float samples, shape (2, n), mastered to about -17 LUFS with peaks below -1.5 dBFS."""
+    from reelforge.resolve.music.arrangement import Grid, Mixer
+    from reelforge.resolve.music.composers import COMPOSERS, SEEDS
+    from reelforge.resolve.music.mastering import MASTERING, master
+
     mood_preset = preset(mood)
     _check_sample_rate(sample_rate)
     grid = Grid(sample_rate, mood_preset.step_samples(sample_rate), mood_preset.bars)
@@ -68,8 +80,10 @@ def _check_sample_rate(sample_rate: int) -> None:
         raise ValueError(f"music needs a whole sample rate of at least {MIN_SAMPLE_RATE} Hz, not {sample_rate}")
 
 
-def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:
+def wav_bytes(samples: "np.ndarray", sample_rate: int) -> bytes:
     """16-bit PCM WAV bytes of float samples shaped (channels, n) in [-1, 1]."""
+    import numpy as np
+
     pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as out:
