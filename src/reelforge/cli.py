@@ -256,11 +256,11 @@ def cmd_timeline(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def cmd_captions(args: argparse.Namespace, workspace: Workspace) -> int:
-    from reelforge.timeline.captions import write_sidecar
+    from reelforge.timeline.captions import sidecar_events, write_sidecar
 
     timeline = _prepared_timeline(args, workspace)
     out = Path(args.output)
-    captions = [e for e in timeline.texts if e.role == "caption"]
+    captions = sidecar_events([e for e in timeline.texts if e.role == "caption"])
     write_sidecar(timeline.cues, timeline.rate, out, ass_styles=timeline.styles, events=captions,
                   size=(timeline.width, timeline.height))
     print(f"wrote {out}: {len(timeline.cues)} captions")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -161,12 +161,69 @@ def scene_captions(
                     else:
                         parts.append(text)
                 events.append(TextEvent(word_span, "caption", " ".join(parts), layer=5, role="caption", owner=owner))
-        elif captions.style == "bold_pop":
-            text = "{\\fscx80\\fscy80\\t(0,90,\\fscx100\\fscy100)}" + ass_escape(group.text)
-            events.append(TextEvent(span, "caption", text, layer=5, role="caption", owner=owner))
-        else:
-            events.append(TextEvent(span, "caption", "{\\fad(60,0)}" + ass_escape(group.text), layer=5, role="caption", owner=owner))
+        elif captions.style == "bold_pop":  # grows from 80% to full size in 90 ms
+            for part, progress in _animated(span, rate, POP_SECONDS):
+                size = f"{80 + 20 * progress:.1f}".removesuffix(".0")
+                tags = f"{{\\fscx{size}\\fscy{size}}}" if progress < 1 else ""
+                events.append(TextEvent(part, "caption", tags + ass_escape(group.text), layer=5, role="caption",
+                                        owner=owner))
+        else:  # fades in over 60 ms
+            for part, progress in _animated(span, rate, FADE_SECONDS):
+                tags = f"{{\\alpha&H{round(255 * (1 - progress)):02X}&}}" if progress < 1 else ""
+                events.append(TextEvent(part, "caption", tags + ass_escape(group.text), layer=5, role="caption",
+                                        owner=owner))
     return events, cues
+
+
+# How long a line takes to appear: bold_pop's growth, minimal_white's fade; and the same as ASS animations, for a
+# subtitle file a player shows on its own clock (`sidecar_events`).
+POP_SECONDS = Fraction(9, 100)
+FADE_SECONDS = Fraction(6, 100)
+POP_TAGS = "{\\fscx80\\fscy80\\t(0,90,\\fscx100\\fscy100)}"
+FADE_TAGS = "{\\fad(60,0)}"
+
+
+def sidecar_events(events: list[TextEvent]) -> list[TextEvent]:
+    """Caption events as a subtitle file holds them: each line's frame-by-frame entrance (`_animated`) joined back
+    into one event that animates it (POP_TAGS, FADE_TAGS); karaoke's word events stay as they are."""
+    joined: list[TextEvent] = []
+    first_tags = ""  # the entrance tags of the first frame of the line being joined
+    for event in events:
+        tags, plain = _split_tags(event.text)
+        last = joined[-1] if joined else None
+        entrance = POP_TAGS if "\\fscx" in first_tags else FADE_TAGS if "\\alpha" in first_tags else None
+        if last is not None and entrance is not None and last.owner == event.owner \
+                and last.range.end == event.range.start and _split_tags(last.text)[1] == plain and tags != first_tags:
+            joined[-1] = replace(last, range=FrameRange(last.range.start, event.range.end - last.range.start),
+                                 text=entrance + plain)
+            continue
+        joined.append(event)
+        first_tags = tags
+    return joined
+
+
+def _split_tags(text: str) -> tuple[str, str]:
+    """An event's leading override block ("" when none) and the rest."""
+    if text.startswith("{") and "}" in text:
+        end = text.index("}") + 1
+        return text[:end], text[end:]
+    return "", text
+
+
+def _animated(span: FrameRange, rate: Rate, seconds: Fraction) -> list[tuple[FrameRange, float]]:
+    """A line's frames as one event per frame of its entrance (with how far in it is, at the frame's middle) and
+    one for the rest (1.0). Drawn frame by frame rather than with \\t or \\fad, a line looks the same on every
+    clock libass is given: ASS times are centiseconds, and where a clock puts a line's start within one moved an
+    animation's progress at a frame by up to 5 ms (1.5% of bold_pop's size), so a piece rendered in another run,
+    or the preview of a frame, drew the first frames of a line differently."""
+    parts: list[tuple[FrameRange, float]] = []
+    frame = 0
+    while frame < span.duration and rate.seconds(frame) + rate.seconds(1) / 2 < seconds:
+        parts.append((FrameRange(span.start + frame, 1), float((rate.seconds(frame) + rate.seconds(1) / 2) / seconds)))
+        frame += 1
+    if frame < span.duration:
+        parts.append((FrameRange(span.start + frame, span.duration - frame), 1.0))
+    return parts
 
 
 def write_sidecar(cues: list[Cue], rate: Rate, path: Path, *, ass_styles: dict[str, TextStyleSpec] | None = None,
