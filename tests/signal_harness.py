@@ -5,7 +5,8 @@
 This process makes itself a child subreaper, so whatever the render started and leaves behind (ffmpeg, the card
 worker) becomes its child when the render dies, and can be listed one second later. MOMENT: "preparing" (half a
 second after the start), "rendering" (when the first video run has written its first piece), "muxing" (when
-the segment list for the mux is written). Prints one JSON object: {"returncode", "signalled", "alive", "stderr"}.
+the mux's video input is written: the pieces joined into video.mp4, or the concat demuxer's segments.txt).
+Prints one JSON object: {"returncode", "signalled", "alive", "stderr"}.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def moment_reached(moment: str, work: Path, started: float) -> bool:
         return time.monotonic() - started > 0.5
     if moment == "rendering":
         return any(work.glob("render-*/run*/piece*.mp4"))
-    if moment == "muxing":
-        return any(work.glob("render-*/segments.txt"))
+    if moment == "muxing":  # the mux's video input is being written: the joined pieces, or the concat list
+        return any(work.glob("render-*/video.mp4")) or any(work.glob("render-*/segments.txt"))
     raise SystemExit(f"unknown moment {moment}")
 
 

@@ -1,6 +1,6 @@
 """Joining a render's pieces (one H.264 track each, as a run's segment muxer writes them) into one MP4, without
-ffmpeg's concat demuxer: that one opens every piece and decodes its first frame to probe it (10-30 ms a piece
-at 1080x1920, 0.25 s of W's 0.27 s mux), where their sample tables say all the mux needs.
+ffmpeg's concat demuxer, which opens and probes every piece (decoding its first frame) on the way: W's final mux
+took 0.25 s through it and takes 0.07 s from the joined file, where the pieces' sample tables say all it needs.
 
 The pieces' samples are copied back to back and their tables joined: decode times run on from one piece to the
 next, each sample keeps its composition offset, and the one edit list shifts the whole track by the pieces'
@@ -248,7 +248,7 @@ def join_pieces(paths: list[Path], out: Path) -> int:
         chunks += len(piece.chunks)
         at += payload
     media_duration = sum(p.duration for p in pieces)
-    movie_duration = media_duration * first.movie_timescale // first.timescale
+    movie_duration = -(-media_duration * first.movie_timescale // first.timescale)  # rounded up: no frame cut off
     ctts_version = 1 if any(offset < 0 for _, offset in ctts) or any(p.ctts_version for p in pieces) else 0
     ctts_form = ">Ii" if ctts_version else ">II"
     stbl = b"".join([
