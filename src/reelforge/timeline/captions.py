@@ -197,8 +197,9 @@ def sidecar_events(events: list[TextEvent]) -> list[TextEvent]:
             joined[-1] = replace(last, range=FrameRange(last.range.start, event.range.end - last.range.start),
                                  text=entrance + plain)
             continue
-        joined.append(event)
         first_tags = tags
+        entrance = POP_TAGS if "\\fscx" in tags else FADE_TAGS if "\\alpha" in tags else None
+        joined.append(replace(event, text=entrance + plain) if entrance else event)  # a line of one frame, too
     return joined
 
 
