@@ -532,7 +532,10 @@ async def test_render_produces_the_video_beside_the_project(tiny_project: Path):
         await pilot.pause()
         await pilot.click("#render-start")
         await pilot.pause()
-        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen), timeout=180, what="the render")
+        # The editor's screen is back before the render screen's result reaches it (Textual calls the callback
+        # after the switch): wait for the result itself, or a busy machine sees last_render still None.
+        await wait_for(pilot, lambda: isinstance(app.screen, EditorScreen) and editor(app).last_render is not None,
+                       timeout=180, what="the render")
         assert editor(app).last_render.path == tiny_project.with_suffix(".mp4").resolve()
     out = tiny_project.with_suffix(".mp4")
     assert out.is_file()
