@@ -79,30 +79,27 @@ def _read_picture(path: Path, where: str) -> MediaInfo | None:
 
     from PIL import Image, UnidentifiedImageError
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below is ours
-            with Image.open(path) as image:
-                width, height = image.size
-                kind, frames = image.format, getattr(image, "n_frames", 1)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return None  # not a picture Pillow knows: the probe below says what it is
-    if width * height > MAX_PIXELS:
-        raise MediaError(f"{where}: {path.name} is {width}x{height} ({width * height / 1e6:.0f} megapixels); "
-                         f"the limit is {MAX_PIXELS / 1e6:.0f}: make it smaller first")
-    if kind not in ("PNG", "JPEG") or frames != 1:
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                if kind == "PNG":
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below is ours
+        try:
+            image = Image.open(path)
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            return None  # not a picture Pillow knows: the probe below says what it is
+        with image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise MediaError(f"{where}: {path.name} is {width}x{height} ({width * height / 1e6:.0f} megapixels); "
+                                 f"the limit is {MAX_PIXELS / 1e6:.0f}: make it smaller first")
+            if image.format not in ("PNG", "JPEG") or getattr(image, "n_frames", 1) != 1:
+                return None
+            try:
+                if image.format == "PNG":
                     image.verify()
                 else:
                     image.draft(image.mode, (max(width // 8, 1), max(height // 8, 1)))
                     image.load()
-    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds (SyntaxError for a bad CRC) on a damaged file
-        raise MediaError(f"{where}: not a readable media file: {path} ({type(exc).__name__}: {exc})") from None
+            except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds (SyntaxError for a bad CRC)
+                raise MediaError(f"{where}: not a readable media file: {path} ({type(exc).__name__}: {exc})") from None
     return MediaInfo(path, width, height, None, True, False, True)
 
 

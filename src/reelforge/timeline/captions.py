@@ -187,20 +187,23 @@ def sidecar_events(events: list[TextEvent]) -> list[TextEvent]:
     """Caption events as a subtitle file holds them: each line's frame-by-frame entrance (`_animated`) joined back
     into one event that animates it (POP_TAGS, FADE_TAGS); karaoke's word events stay as they are."""
     joined: list[TextEvent] = []
-    first_tags = ""  # the entrance tags of the first frame of the line being joined
+    first_tags = ""  # the tags of the first frame of the line joined last
     for event in events:
         tags, plain = _split_tags(event.text)
         last = joined[-1] if joined else None
-        entrance = POP_TAGS if "\\fscx" in first_tags else FADE_TAGS if "\\alpha" in first_tags else None
-        if last is not None and entrance is not None and last.owner == event.owner \
+        if last is not None and _entrance(first_tags) and last.owner == event.owner \
                 and last.range.end == event.range.start and _split_tags(last.text)[1] == plain and tags != first_tags:
-            joined[-1] = replace(last, range=FrameRange(last.range.start, event.range.end - last.range.start),
-                                 text=entrance + plain)
+            joined[-1] = replace(last, range=FrameRange(last.range.start, event.range.end - last.range.start))
             continue
         first_tags = tags
-        entrance = POP_TAGS if "\\fscx" in tags else FADE_TAGS if "\\alpha" in tags else None
-        joined.append(replace(event, text=entrance + plain) if entrance else event)  # a line of one frame, too
+        entrance = _entrance(tags)
+        joined.append(replace(event, text=entrance + plain) if entrance else event)
     return joined
+
+
+def _entrance(tags: str) -> str:
+    """The ASS animation of the entrance whose frame `tags` are ("" when they are none of one)."""
+    return POP_TAGS if "\\fscx" in tags else FADE_TAGS if "\\alpha" in tags else ""
 
 
 def _split_tags(text: str) -> tuple[str, str]:

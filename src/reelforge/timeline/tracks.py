@@ -129,8 +129,9 @@ class Timeline:
     music_mix: MusicMix = field(default_factory=MusicMix)
     name: str = ""
     quality: str = "web"
-    # Frames where a scene's narration sentence has been said (all but its last; `captions.sentence_breaks`): a
-    # renderer that caches pieces cuts there when it can, so an edit to one sentence keeps the pieces before it.
+    # Frames where a scene's narration sentence has been said (all but its last; `captions.sentence_breaks`), when
+    # captions show (without them no frame depends on the sentences): a renderer that caches pieces cuts there
+    # when it can, so an edit to one sentence keeps the pieces before it.
     breaks: list[int] = field(default_factory=list)
 
     @property

@@ -167,22 +167,25 @@ class GraphBuilder:
         span = max(layer_frames - 1, 1)
         p = f"(({offset}+on)/{span})"
         a = visual.motion_amount
-        zoom, x, y = {
-            "zoom_in": (f"1+{a}*{p}", "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"),
-            "zoom_out": (f"1+{a}*(1-{p})", "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"),
-            "pan_left": (f"1+{a}", f"(iw-iw/zoom)*(1-{p})", "(ih-ih/zoom)/2"),
-            "pan_right": (f"1+{a}", f"(iw-iw/zoom)*{p}", "(ih-ih/zoom)/2"),
-            "pan_up": (f"1+{a}", "(iw-iw/zoom)/2", f"(ih-ih/zoom)*(1-{p})"),
-            "pan_down": (f"1+{a}", "(iw-iw/zoom)/2", f"(ih-ih/zoom)*{p}"),
-        }[visual.motion]
+        zoom = {"zoom_in": f"1+{a}*{p}", "zoom_out": f"1+{a}*(1-{p})"}.get(visual.motion, f"1+{a}")
+
+        def window(w: str, h: str, z: str) -> tuple[str, str]:
+            """The left and top edges of the part shown of a w x h picture at zoom z."""
+            return {
+                "zoom_in": (f"({w}-{w}/{z})/2", f"({h}-{h}/{z})/2"),
+                "zoom_out": (f"({w}-{w}/{z})/2", f"({h}-{h}/{z})/2"),
+                "pan_left": (f"({w}-{w}/{z})*(1-{p})", f"({h}-{h}/{z})/2"),
+                "pan_right": (f"({w}-{w}/{z})*{p}", f"({h}-{h}/{z})/2"),
+                "pan_up": (f"({w}-{w}/{z})/2", f"({h}-{h}/{z})*(1-{p})"),
+                "pan_down": (f"({w}-{w}/{z})/2", f"({h}-{h}/{z})*{p}"),
+            }[visual.motion]
+
         out = self.label()
         if smooth:
-            # The window of the fitted picture each frame shows, its corners in exact (fractional) pixels,
-            # resampled to the frame: zoompan's expressions with the frame's size for iw/ih and `on`, the frame
-            # number, for zoompan's own.
-            def exact(expression: str) -> str:
-                return expression.replace("iw", "W").replace("ih", "H").replace("zoom", f"({zoom})")
-            left, top, wide, high = exact(x), exact(y), f"W/({zoom})", f"H/({zoom})"
+            # The window's corners in exact (fractional) pixels of the fitted picture, resampled to the frame
+            # (`on`, perspective's frame number, is zoompan's too).
+            left, top = window("W", "H", f"({zoom})")
+            wide, high = f"W/({zoom})", f"H/({zoom})"
             corners = {"x0": left, "y0": top, "x1": f"{left}+{wide}", "y1": top, "x2": left, "y2": f"{top}+{high}",
                        "x3": f"{left}+{wide}", "y3": f"{top}+{high}"}
             looped = self.label()
@@ -190,6 +193,7 @@ class GraphBuilder:
             self.chains.append(f"[{looped}]perspective=" + ":".join(f"{k}='{v}'" for k, v in corners.items())
                                + f":interpolation=linear:sense=source:eval=frame[{out}]")
             return self._finish(f"[{out}]null", frames)
+        x, y = window("iw", "ih", "zoom")
         self.chains.append(
             f"[{fitted}]zoompan=z='{zoom}':x='{x}':y='{y}':d={frames}:s={self.size}:fps={self.fps}[{out}]")
         return self._finish(f"[{out}]null", frames)
